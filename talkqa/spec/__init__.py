@@ -1,0 +1,1 @@
+"""What a dataflow promises and what the systems are: the data the harness and sandbox share."""
