@@ -79,7 +79,7 @@ class EmulatedApi:
             status = exc.code or 404
             return json_response(self.error_body(status, exc.description or ""), status)
         except HTTPException as exc:  # pragma: no cover - werkzeug's own answers
-            return exc.get_response(request.environ)  # type: ignore[return-value]
+            return exc.get_response(request.environ)
         if isinstance(result, Response):
             return result
         return json_response(result)

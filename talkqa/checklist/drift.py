@@ -1,0 +1,141 @@
+"""`talkqa check`: are the features still in step with the checklists?
+
+Differences fail the check: a section with no feature, a statement that differs, a
+checklist item with no scenario, a checklist row missing from its examples or shown
+with another data type. Additions are fine and listed: rows, scenarios and features a
+QA engineer wrote where the checklist has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from talkqa.checklist.feature import Examples, FeatureError, read_feature
+from talkqa.checklist.gherkin import (
+    MERGE_EXAMPLES,
+    PROPERTIES_EXAMPLES,
+    merge_rows,
+    property_rows,
+    scenarios,
+)
+from talkqa.checklist.importer import feature_paths
+from talkqa.checklist.model import Checklist, ChecklistError, Section
+from talkqa.checklist.parser import parse_file
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    message: str
+    is_difference: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def check(checklists_dir: Path, features_dir: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    expected: set[Path] = set()
+    documents = sorted(checklists_dir.glob("*.rst"))
+    if not documents:
+        return [Finding(str(checklists_dir), 0, "no checklist (*.rst) to check against")]
+    for document in documents:
+        try:
+            checklist = parse_file(document)
+        except ChecklistError as err:
+            findings.append(Finding(err.path, err.line, err.message))
+            continue
+        for section, path in feature_paths(checklist, features_dir):
+            expected.add(path.resolve())
+            findings += _check_section(checklist, section, path)
+    for path in sorted(features_dir.rglob("*.feature")):
+        if path.resolve() not in expected:
+            findings.append(
+                Finding(str(path), 1, "feature with no checklist section (added by QA)", False)
+            )
+    return findings
+
+
+def _check_section(checklist: Checklist, section: Section, path: Path) -> list[Finding]:
+    where = f"{checklist.path}:{section.line}"
+    if not path.exists():
+        return [
+            Finding(
+                checklist.path,
+                section.line,
+                f"section {section.heading!r} has no feature (expected {path}); "
+                f"run `talkqa import {checklist.path}`",
+            )
+        ]
+    try:
+        feature = read_feature(path)
+    except FeatureError as err:
+        return [Finding(err.path, err.line, err.message)]
+    findings = []
+    statement = feature.value("Statement")
+    if statement != section.statement:
+        line = feature.header.get("Statement", ("", feature.line))[1]
+        findings.append(
+            Finding(
+                str(path),
+                line,
+                f"statement differs from {where}: the checklist says {section.statement!r}, "
+                f"the feature says {statement!r}",
+            )
+        )
+    items = feature.items()
+    for item in scenarios(section):
+        if item not in items:
+            findings.append(
+                Finding(str(path), feature.line, f"checklist item '{item}' has no scenario")
+            )
+    findings += _check_rows(
+        str(path),
+        feature.examples(PROPERTIES_EXAMPLES),
+        property_rows(section),
+        "property row",
+        where,
+        feature.line,
+    )
+    findings += _check_rows(
+        str(path),
+        feature.examples(MERGE_EXAMPLES),
+        merge_rows(section),
+        "merge criterion",
+        where,
+        feature.line,
+    )
+    return findings
+
+
+def _check_rows(
+    path: str,
+    tables: list[Examples],
+    wanted: Sequence[tuple[str, ...]],
+    what: str,
+    where: str,
+    feature_line: int,
+) -> list[Finding]:
+    found = {row.cells[:2]: row for table in tables for row in table.rows}
+    line = tables[0].line if tables else feature_line
+    findings = []
+    for cells in wanted:
+        row = found.pop(tuple(cells[:2]), None)
+        label = " -> ".join(cells[:2]) + (f" ({cells[2]})" if len(cells) > 2 else "")
+        if row is None:
+            findings.append(Finding(path, line, f"{what} {label} from {where} is missing"))
+        elif len(cells) > 2 and row.cells[2:3] != tuple(cells[2:3]):
+            findings.append(
+                Finding(
+                    path,
+                    row.line,
+                    f"{what} {' -> '.join(cells[:2])}: the checklist says {cells[2]!r}, "
+                    f"the feature says {row.cells[2] if len(row.cells) > 2 else ''!r}",
+                )
+            )
+    for cells, row in found.items():
+        findings.append(Finding(path, row.line, f"{what} {' -> '.join(cells)} added by QA", False))
+    return findings
