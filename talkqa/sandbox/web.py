@@ -104,8 +104,12 @@ class Served:
         )
         self.host = host
         self.port = self._server.port
+        # A short poll interval makes close() prompt (werkzeug's default waits 0.5 s).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox:{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox:{self.port}",
+            daemon=True,
         )
         self._thread.start()
 
