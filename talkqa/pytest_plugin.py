@@ -29,7 +29,8 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """An outline whose examples have no rows would run once with `<placeholders>`."""
     for item in items:
-        template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+        function = getattr(item, "function", None)
+        template = scenario_wrapper_template_registry.get(function) if function else None
         if template is None or not template.examples:
             continue
         if all(not examples.examples for examples in template.examples):

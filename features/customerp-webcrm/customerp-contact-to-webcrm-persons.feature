@@ -38,4 +38,12 @@ Feature: Customerp to Webcrm Dataflow: Customerp Contact to Webcrm Persons
     Then the Customerp Contact's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source      | target               | data type |
+      | id          | PersonId             | string    |
+      | first_name  | PersonFirstName      | string    |
+      | last_name   | PersonLastName       | string    |
+      | email       | PersonEmail          | string    |
+      | phone       | PersonDirectPhone    | string    |
+      | mobile      | PersonMobilePhone    | string    |
+      | title       | PersonTitle          | string    |
+      | customer_id | PersonOrganisationId | string    |

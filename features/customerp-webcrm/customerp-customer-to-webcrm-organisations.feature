@@ -38,4 +38,15 @@ Feature: Customerp to Webcrm Dataflow: Customerp Customer to Webcrm Organisation
     Then the Customerp Customer's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source                      | target                   | data type |
+      | id                          | OrganisationId           | string    |
+      | name                        | OrganisationName         | string    |
+      | phone                       | OrganisationTelephone    | string    |
+      | website                     | OrganisationWww          | string    |
+      | organization_number         | OrganisationVatNumber    | string    |
+      | billing_address.street      | OrganisationAddress      | string    |
+      | billing_address.city        | OrganisationCity         | string    |
+      | billing_address.postal_code | OrganisationPostCode     | string    |
+      | billing_address.state       | OrganisationState        | string    |
+      | billing_address.country     | OrganisationCountry      | string    |
+      | delivery_address.city       | OrganisationDeliveryCity | string    |

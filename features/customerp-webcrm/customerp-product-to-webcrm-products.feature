@@ -38,4 +38,10 @@ Feature: Customerp to Webcrm Dataflow: Customerp Product to Webcrm Products
     Then the Customerp Product's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source         | target           | data type |
+      | id             | ProductId        | string    |
+      | name           | ProductComment   | string    |
+      | unit_price     | ProductPrice     | decimal   |
+      | cost_price     | ProductCostPrice | decimal   |
+      | stock_quantity | ProductQuantity  | float     |
+      | vat_code       | ProductVatCode   | string    |

@@ -38,4 +38,16 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Account to Customerp Customer
     Then the ZohoCRM Account's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source          | target                      | data type |
+      | id              | id                          | string    |
+      | Account_Name    | name                        | string    |
+      | Phone           | phone                       | string    |
+      | Website         | website                     | string    |
+      | Billing_Street  | billing_address.street      | string    |
+      | Billing_City    | billing_address.city        | string    |
+      | Billing_Code    | billing_address.postal_code | string    |
+      | Billing_State   | billing_address.state       | string    |
+      | Billing_Country | billing_address.country     | string    |
+      | Shipping_City   | delivery_address.city       | string    |
+      | Employees       | employees                   | integer   |
+      | Annual_Revenue  | annual_revenue              | decimal   |

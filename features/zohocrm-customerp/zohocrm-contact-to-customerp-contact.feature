@@ -38,4 +38,13 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Contact to Customerp Contact
     Then the ZohoCRM Contact's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source          | target        | data type |
+      | id              | id            | string    |
+      | First_Name      | first_name    | string    |
+      | Last_Name       | last_name     | string    |
+      | Email           | email         | string    |
+      | Phone           | phone         | string    |
+      | Mobile          | mobile        | string    |
+      | Title           | title         | string    |
+      | Email_Opt_Out   | email_opt_out | boolean   |
+      | Account_Name.id | customer_id   | string    |

@@ -38,4 +38,11 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Deal to Customerp Order
     Then the ZohoCRM Deal's "<source>" holds the new value as <data type>
 
     Examples: Properties
-      | source | target | data type |
+      | source          | target       | data type |
+      | id              | id           | string    |
+      | Deal_Name       | title        | string    |
+      | Amount          | total_amount | decimal   |
+      | Closing_Date    | order_date   | string    |
+      | Description     | description  | string    |
+      | Account_Name.id | customer_id  | string    |
+      | Contact_Name.id | contact_id   | string    |
