@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from talkqa.checklist.feature import Examples, FeatureError, read_feature
+from talkqa.checklist.feature import Examples, FeatureError, pair_rows, read_feature
 from talkqa.checklist.gherkin import (
+    MERGE_COLUMNS,
     MERGE_EXAMPLES,
     PROPERTIES_EXAMPLES,
+    PROPERTY_COLUMNS,
     merge_rows,
     property_rows,
     scenarios,
@@ -119,23 +121,27 @@ def _check_rows(
     where: str,
     feature_line: int,
 ) -> list[Finding]:
-    found = {row.cells[:2]: row for table in tables for row in table.rows}
+    names = PROPERTY_COLUMNS if what == "property row" else MERGE_COLUMNS
+    rows = [table.project(row, names) for table in tables for row in table.rows]
+    pairs, extra = pair_rows(list(wanted), rows)
     line = tables[0].line if tables else feature_line
     findings = []
-    for cells in wanted:
-        row = found.pop(tuple(cells[:2]), None)
+    for cells, row in pairs:
         label = " -> ".join(cells[:2]) + (f" ({cells[2]})" if len(cells) > 2 else "")
         if row is None:
             findings.append(Finding(path, line, f"{what} {label} from {where} is missing"))
         elif len(cells) > 2 and row.cells[2:3] != tuple(cells[2:3]):
+            shown = row.cells[2] if len(row.cells) > 2 else ""
             findings.append(
                 Finding(
                     path,
                     row.line,
                     f"{what} {' -> '.join(cells[:2])}: the checklist says {cells[2]!r}, "
-                    f"the feature says {row.cells[2] if len(row.cells) > 2 else ''!r}",
+                    f"the feature says {shown!r}",
                 )
             )
-    for cells, row in found.items():
-        findings.append(Finding(path, row.line, f"{what} {' -> '.join(cells)} added by QA", False))
+    for row in extra:
+        findings.append(
+            Finding(path, row.line, f"{what} {' -> '.join(row.cells)} added by QA", False)
+        )
     return findings

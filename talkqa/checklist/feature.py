@@ -40,6 +40,22 @@ class Examples:
     line: int
     header_line: int
 
+    def project(self, row: Row, names: tuple[str, ...]) -> Row:
+        """The row's cells in the order of `names` (columns matched by name, `data type`
+        and `data_type` alike), so QA can add or move columns."""
+        keys = [_column_key(c) for c in self.columns]
+        cells = tuple(
+            row.cells[keys.index(_column_key(n))]
+            if _column_key(n) in keys and keys.index(_column_key(n)) < len(row.cells)
+            else ""
+            for n in names
+        )
+        return Row(cells, row.line)
+
+
+def _column_key(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -78,11 +94,22 @@ class Feature:
 
 def read_feature(path: str | Path) -> Feature:
     name = str(path)
+    return parse_feature(read_text(path), name)
+
+
+def read_text(path: str | Path) -> str:
+    """A feature file's text; FeatureError (file, line) when it is not UTF-8."""
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FeatureError(name, 0, f"cannot read the feature file: {exc}") from exc
-    return parse_feature(text, name)
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise FeatureError(str(path), 0, f"cannot read the feature file: {exc}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FeatureError(
+            str(path), line, "not UTF-8 text; save the feature file as UTF-8"
+        ) from exc
 
 
 def parse_feature(text: str, path: str = "<text>") -> Feature:
@@ -112,7 +139,8 @@ def _header(feature: dict[str, Any], text: str) -> dict[str, tuple[str, int]]:
     lines = text.splitlines()
     start = feature["location"]["line"]  # 1-based line of `Feature:`
     for offset, line in enumerate(feature.get("description", "").splitlines()):
-        key, sep, value = line.strip().partition(": ")
+        key, sep, value = line.strip().partition(":")
+        value = value.strip()
         if sep and key in HEADER_KEYS and key not in header:
             number = _find_line(lines, line, start + offset)
             header[key] = (value, number)
@@ -158,3 +186,29 @@ def _scenario(node: dict[str, Any], last_line: int) -> Scenario:
         tuple(examples),
         last_line,
     )
+
+
+def pair_rows(
+    wanted: list[tuple[str, ...]], existing: list[Row]
+) -> tuple[list[tuple[tuple[str, ...], Row | None]], list[Row]]:
+    """Pair checklist rows with a feature's rows; also return the feature rows left over.
+
+    A row matches on all its cells first, then on its property pair alone (a row whose
+    data type changed), so a checklist that lists one pair with two types pairs both.
+    """
+    remaining = list(existing)
+    pairs: list[tuple[tuple[str, ...], Row | None]] = []
+    loose: list[tuple[str, ...]] = []
+    for cells in wanted:
+        exact = next((r for r in remaining if r.cells[: len(cells)] == cells), None)
+        if exact is None:
+            loose.append(cells)
+        else:
+            remaining.remove(exact)
+            pairs.append((cells, exact))
+    for cells in loose:
+        row = next((r for r in remaining if r.cells[:2] == cells[:2]), None)
+        if row is not None:
+            remaining.remove(row)
+        pairs.append((cells, row))
+    return pairs, remaining

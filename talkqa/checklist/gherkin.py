@@ -71,7 +71,7 @@ def merge_rows(section: Section) -> list[tuple[str, str]]:
 def header_lines(checklist: Checklist, section: Section) -> list[str]:
     generated = checklist.generated.isoformat(sep=" ") if checklist.generated else "unknown"
     name = checklist.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return [
+    lines = [
         f"Dataflow: {checklist.title}",
         f"Checklist: {name}, generated {generated}",
         f"Source system: {section.source.system}",
@@ -80,6 +80,7 @@ def header_lines(checklist: Checklist, section: Section) -> list[str]:
         f"Target entity: {section.target.entity}",
         f"Statement: {section.statement}",
     ]
+    return [line.rstrip() for line in lines]
 
 
 def scenarios(section: Section) -> dict[str, list[str]]:

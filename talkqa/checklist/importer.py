@@ -14,10 +14,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from talkqa.checklist.feature import Examples, Feature, parse_feature
+from talkqa.checklist.feature import (
+    Examples,
+    Feature,
+    FeatureError,
+    pair_rows,
+    parse_feature,
+    read_text,
+)
 from talkqa.checklist.gherkin import (
+    MERGE_COLUMNS,
     MERGE_EXAMPLES,
     PROPERTIES_EXAMPLES,
+    PROPERTY_COLUMNS,
     escape_cell,
     header_lines,
     merge_rows,
@@ -27,6 +36,7 @@ from talkqa.checklist.gherkin import (
     scenarios,
 )
 from talkqa.checklist.model import Checklist, Section
+from talkqa.spec.catalogue import load_catalogue
 
 
 @dataclass
@@ -40,17 +50,53 @@ def feature_paths(checklist: Checklist, features_dir: Path) -> list[tuple[Sectio
     """Where each section's feature lives: `<features>/<dataflow>/<section>.feature`.
 
     A heading that occurs more than once in a document (it happens) gets `-2`, `-3`...
-    in document order.
+    in document order. A section whose file is absent but whose systems were renamed
+    (`Customerp` became `Custom ERP`) keeps the feature it already has, found by its
+    entities and the catalogue's names for its systems, so QA's work stays with it.
     """
     seen: Counter[str] = Counter()
+    folder = features_dir / checklist.dataflow
     paths = []
     for section in checklist.sections:
         seen[section.slug] += 1
         suffix = f"-{seen[section.slug]}" if seen[section.slug] > 1 else ""
-        paths.append(
-            (section, features_dir / checklist.dataflow / f"{section.slug}{suffix}.feature")
-        )
+        paths.append((section, folder / f"{section.slug}{suffix}.feature"))
+    absent = [i for i, (_, path) in enumerate(paths) if not path.exists()]
+    if absent and folder.is_dir():
+        claimed = {path for _, path in paths}
+        unclaimed = [f for f in sorted(folder.glob("*.feature")) if f not in claimed]
+        for index in absent:
+            section = paths[index][0]
+            found = next((f for f in unclaimed if _is_renamed(f, section)), None)
+            if found is not None:
+                unclaimed.remove(found)
+                paths[index] = (section, found)
     return paths
+
+
+def _is_renamed(path: Path, section: Section) -> bool:
+    try:
+        feature = parse_feature(read_text(path), str(path))
+    except FeatureError:
+        return False
+    sides = (("Source", section.source), ("Target", section.target))
+    return all(
+        _same(feature.value(f"{side} entity"), named.entity)
+        and _same_system(feature.value(f"{side} system") or "", named.system)
+        for side, named in sides
+    )
+
+
+def _same(a: str | None, b: str) -> bool:
+    return a is not None and "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+def _same_system(a: str, b: str) -> bool:
+    if _same(a, b):
+        return True
+    catalogue = load_catalogue()
+    known = catalogue.system_named(a)
+    return known is not None and known is catalogue.system_named(b)
 
 
 def import_checklist(checklist: Checklist, features_dir: Path) -> list[ImportResult]:
@@ -62,7 +108,7 @@ def import_checklist(checklist: Checklist, features_dir: Path) -> list[ImportRes
             path.write_text(generated, "utf-8")
             results.append(ImportResult(path, "created"))
             continue
-        current = path.read_text("utf-8")
+        current = read_text(path)
         updated, changes = merge_feature(current, str(path), checklist, section)
         if updated != current:
             path.write_text(updated, "utf-8")
@@ -130,7 +176,8 @@ def _merge_header(
     last = feature.line  # insert missing header lines after the last one present
     missing: list[str] = []
     for line in header_lines(checklist, section):
-        key, _, value = line.partition(": ")
+        key, _, value = line.partition(":")
+        value = value.strip()
         found = feature.header.get(key)
         if found is None:
             missing.append(line)
@@ -155,25 +202,47 @@ def _merge_rows(
     changes: list[str],
 ) -> None:
     """Add checklist rows missing from the tables; correct a checklist row's data type."""
-    existing = {row.cells[:2]: row for t in tables for row in t.rows}
-    widths = _column_widths(lines[table.header_line - 1])
-    indent = lines[table.header_line - 1][
-        : len(lines[table.header_line - 1]) - len(lines[table.header_line - 1].lstrip())
-    ]
+    names = PROPERTY_COLUMNS if table.name.strip() == PROPERTIES_EXAMPLES else MERGE_COLUMNS
+    projected = {
+        line.line: (own.project(line, names), own, line) for own in tables for line in own.rows
+    }
+    pairs, _ = pair_rows(wanted, [p for p, _, _ in projected.values()])
+    header = lines[table.header_line - 1]
+    widths = _column_widths(header)
+    indent = header[: len(header) - len(header.lstrip())]
     added = []
-    for cells in wanted:
-        row = existing.get(cells[:2])
+    for cells, row in pairs:
         if row is None:
-            added.append(_row_line(cells, widths, indent))
+            added.append(_row_line(_place(cells, names, table.columns, ()), widths, indent))
             changes.append(f"added row {' -> '.join(cells[:2])}")
         elif len(cells) > 2 and row.cells[2:3] != cells[2:3]:
-            edits.append((row.line - 1, row.line, [_row_line(cells, widths, indent)]))
+            _, own, original = projected[row.line]
+            placed = _place(cells, names, own.columns, original.cells)
+            own_header = lines[own.header_line - 1]
+            edits.append(
+                (row.line - 1, row.line, [_row_line(placed, _column_widths(own_header), indent)])
+            )
             changes.append(
                 f"data type of {' -> '.join(cells[:2])}: {row.cells[2:3]} -> {cells[2]!r}"
             )
     if added:
         after = table.rows[-1].line if table.rows else table.header_line
         edits.append((after, after, added))
+
+
+def _place(
+    cells: tuple[str, ...], names: tuple[str, ...], columns: tuple[str, ...], keep: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Cells laid out in a table's own columns; columns QA added keep their values."""
+    keys = ["".join(ch for ch in n.casefold() if ch.isalnum()) for n in names]
+    out = []
+    for index, column in enumerate(columns):
+        key = "".join(ch for ch in column.casefold() if ch.isalnum())
+        if key in keys:
+            out.append(cells[keys.index(key)])
+        else:
+            out.append(keep[index] if index < len(keep) else "")
+    return tuple(out)
 
 
 def _column_widths(header: str) -> list[int]:
