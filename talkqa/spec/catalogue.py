@@ -19,6 +19,8 @@ from typing import Any
 FIELD_TYPES = frozenset(
     {"string", "integer", "decimal", "float", "boolean", "date", "datetime", "list", "lookup"}
 )
+# How a system writes `decimal` values in JSON: as numbers (1234.5) or strings ("1234.50").
+DECIMAL_STYLES = frozenset({"number", "string"})
 
 
 class CatalogueError(ValueError):
@@ -39,6 +41,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A record qualifies when its `field` equals `equals` (selective sync)."""
+
+    field: str
+    equals: Any
+
+
+@dataclass(frozen=True)
 class Entity:
     system: str
     name: str
@@ -48,6 +58,8 @@ class Entity:
     # The field that names a record (shown as `name` in lookups, used as a marker).
     label: str
     id_type: str = "string"
+    # Selective sync: only records meeting it are synchronized (a deal once it is won).
+    sync_when: Condition | None = None
 
     def field(self, path: str) -> Field | None:
         """The field a property path starts at (`Account_Name.id` -> `Account_Name`)."""
@@ -60,6 +72,7 @@ class System:
     title: str
     names: tuple[str, ...]
     entities: dict[str, Entity] = field(default_factory=dict)
+    decimals: str = "number"
 
     def entity_named(self, name: str) -> Entity | None:
         wanted = _norm(name)
@@ -92,10 +105,13 @@ def _norm(name: str) -> str:
 def parse_system(key: str, data: dict[str, Any], source: str = "") -> System:
     where = source or key
     try:
-        entities = {
-            name: _parse_entity(key, name, body) for name, body in data["entities"].items()
-        }
-        return System(key, data["title"], tuple(data.get("names", ())), entities)
+        entities = {name: _parse_entity(key, name, body) for name, body in data["entities"].items()}
+        decimals = data.get("decimals", "number")
+        if decimals not in DECIMAL_STYLES:
+            raise CatalogueError(
+                f"{where}: decimals {decimals!r} is not one of {sorted(DECIMAL_STYLES)}"
+            )
+        return System(key, data["title"], tuple(data.get("names", ())), entities, decimals)
     except KeyError as exc:
         raise CatalogueError(f"{where}: missing key {exc}") from exc
 
@@ -125,7 +141,21 @@ def _parse_entity(system: str, name: str, body: dict[str, Any]) -> Entity:
         fields,
         body["label"],
         body.get("id_type", "string"),
+        _parse_condition(system, name, body.get("sync_when"), fields),
     )
+
+
+def _parse_condition(
+    system: str, entity: str, spec: dict[str, Any] | None, fields: dict[str, Field]
+) -> Condition | None:
+    if spec is None:
+        return None
+    where = f"{system}.{entity}.sync_when"
+    if set(spec) != {"field", "equals"}:
+        raise CatalogueError(f"{where}: expected exactly the keys 'field' and 'equals'")
+    if spec["field"] not in fields:
+        raise CatalogueError(f"{where}: {spec['field']!r} is not a field of {entity}")
+    return Condition(spec["field"], spec["equals"])
 
 
 @cache
