@@ -12,8 +12,8 @@ from pathlib import Path
 
 from talkqa.checklist import Checklist, ChecklistError, parse_file
 from talkqa.checklist.drift import check
-from talkqa.checklist.feature import FeatureError
 from talkqa.checklist.importer import import_checklist
+from talkqa.sandbox import command as sandbox_command
 
 EXIT_DIFFERENCES = 1
 EXIT_BAD_INPUT = 2
@@ -84,15 +84,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not _keep_copy(Path(item.path), checklists, args.replace):
             status = EXIT_BAD_INPUT
             continue
-        try:
-            results = import_checklist(item, features)
-        except FeatureError as err:
-            print(f"error: {err} (fix the feature, then import again)", file=sys.stderr)
-            status = EXIT_BAD_INPUT
-            continue
-        for result in results:
-            counts[result.action] += 1
-            if result.action != "unchanged" and not args.quiet:
+        for result in import_checklist(item, features):
+            counts[result.action] = counts.get(result.action, 0) + 1
+            if result.action == "failed":
+                status = EXIT_BAD_INPUT
+                print(f"error: {result.changes[0]}", file=sys.stderr)
+            elif result.action != "unchanged" and not args.quiet:
                 print(f"{result.action} {result.path}")
                 for change in result.changes:
                     print(f"  {change}")
@@ -157,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", default="features")
     p.add_argument("--checklists", default="checklists")
     p.set_defaults(handler=cmd_check)
+
+    sandbox_command.add_parser(sub)
     return parser
 
 

@@ -42,7 +42,7 @@ from talkqa.spec.catalogue import load_catalogue
 @dataclass
 class ImportResult:
     path: Path
-    action: str  # "created", "updated" or "unchanged"
+    action: str  # "created", "updated", "unchanged" or "failed"
     changes: list[str] = field(default_factory=list)
 
 
@@ -108,8 +108,13 @@ def import_checklist(checklist: Checklist, features_dir: Path) -> list[ImportRes
             path.write_text(generated, "utf-8")
             results.append(ImportResult(path, "created"))
             continue
-        current = read_text(path)
-        updated, changes = merge_feature(current, str(path), checklist, section)
+        try:
+            current = read_text(path)
+            updated, changes = merge_feature(current, str(path), checklist, section)
+        except FeatureError as err:
+            # One unreadable feature must not keep the rest of the checklist back.
+            results.append(ImportResult(path, "failed", [f"{err} (fix it, then import again)"]))
+            continue
         if updated != current:
             path.write_text(updated, "utf-8")
             results.append(ImportResult(path, "updated", changes))
