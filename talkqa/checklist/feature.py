@@ -14,16 +14,11 @@ from gherkin.errors import CompositeParserException, ParserException
 from gherkin.parser import Parser
 
 from talkqa.checklist.gherkin import HEADER_KEYS
+from talkqa.checklist.model import DocumentError
 
 
-class FeatureError(Exception):
+class FeatureError(DocumentError):
     """A feature file that cannot be read, with the place and the reason."""
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
 
 
 @dataclass(frozen=True)

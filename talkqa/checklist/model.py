@@ -11,14 +11,18 @@ Kind = Literal["sync", "merge", "conditional", "custom"]
 DATA_TYPES = ("string", "integer", "float", "decimal", "boolean", "list", "n/a", "expression")
 
 
-class ChecklistError(Exception):
-    """A document that is not a checklist, with the place and what was expected there."""
+class DocumentError(Exception):
+    """A problem in a file a user keeps: where it is (file, line) and what to do."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+
+
+class ChecklistError(DocumentError):
+    """A document that is not a checklist, with the place and what was expected there."""
 
 
 @dataclass(frozen=True)

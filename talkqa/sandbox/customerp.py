@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 from talkqa.sandbox.clock import Clock
 from talkqa.sandbox.credentials import CustomerpCredentials
 from talkqa.sandbox.store import Collection, Record
+from talkqa.sandbox.values import is_date
 from talkqa.sandbox.web import ApiError, EmulatedApi, json_response, read_json
 from talkqa.spec.catalogue import Entity, Field, load_catalogue
 
@@ -39,7 +40,6 @@ CONTRACT_FILE = "customerp_openapi.yaml"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SANDBOX_CREDENTIALS = CustomerpCredentials()
 
 
@@ -344,7 +344,7 @@ class CustomerpApi(EmulatedApi):
                 raise invalid(f"{where} must be true or false", where)
             return value
         if kind == "date":
-            if not isinstance(value, str) or not _is_date(value):
+            if not isinstance(value, str) or not is_date(value):
                 raise invalid(f"{where} must be a date YYYY-MM-DD", where)
             return value
         if kind == "list":
@@ -391,16 +391,6 @@ def _body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("the body must be a JSON object")
     return body
-
-
-def _is_date(value: str) -> bool:
-    if not DATE.fullmatch(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _digits(raw: str) -> bool:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from talkqa.sandbox.store import Collection, Record
+from talkqa.sandbox.values import is_date
 from talkqa.spec.catalogue import Entity, Field
 
 # The one user of the sandbox org: every record's owner, creator and modifier.
@@ -42,7 +42,6 @@ _EXPECTED_TYPE = {
     "list": "multiselectpicklist",
     "lookup": "lookup",
 }
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def zoho_ids(prefix: str = "5843104", start: int = 400001) -> Callable[[], str]:
@@ -253,16 +252,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_date(value: Any) -> bool:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _is_datetime(value: Any) -> bool:
     try:
         return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
@@ -276,7 +265,7 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "decimal": _is_number,
     "float": _is_number,
     "boolean": lambda v: isinstance(v, bool),
-    "date": _is_date,
+    "date": is_date,
     "datetime": _is_datetime,
     "list": lambda v: isinstance(v, list),
 }
