@@ -17,7 +17,6 @@ from dataclasses import replace
 from types import FrameType
 from typing import Any
 
-from talkqa.sandbox.app import Ports, Sandbox, SandboxError
 from talkqa.sandbox.credentials import Credentials
 from talkqa.sandbox.faults import FAULTS, FaultSet
 from talkqa.spec.dataflow import SpecError
@@ -159,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, faults: FaultSet, stopping: threading.Event) -> int:
+    # Imported here so that `talkqa parse/import/check` do not load the sandbox.
+    from talkqa.sandbox.app import Ports, Sandbox, SandboxError
+
     ports = Ports(args.port_zohocrm, args.port_webcrm, args.port_customerp, args.port_sesam)
     try:
         sandbox = Sandbox(
