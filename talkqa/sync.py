@@ -1,0 +1,196 @@
+"""Drive a Talk sync through the Sesam API, wait until it is done, find linked records.
+
+`SyncDriver.synchronize` works the way Sesam's own tests wait: start the pumps, poll them
+until none runs, and repeat rounds while a pipe has something queued (records Talk wrote
+in one pipe are input of another: ZohoCRM Account -> Customerp Customer -> webCRM
+Organisation takes rounds). Every decision follows from the API's answers, in sorted
+pipe order, so a replayed cassette sees the very requests it recorded; only the timeout
+reads the clock, and `sleep` is a no-op in replay.
+
+Finding the record Talk linked on the other side:
+- `SyncDriver.linked_id` whenever the Sesam API is at hand (the sandbox, a node you may
+  read): it follows Talk's own link bookkeeping, `$origin` in the collect datasets.
+- `linked_by_marker` where it is not (live tenants without node access): it searches the
+  other system for a unique marker value written into a property that travels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from talkqa.checklist.model import slugify
+from talkqa.spec.catalogue import load_catalogue
+from talkqa.systems.records import RecordApi, entity_of
+from talkqa.systems.sesam import Sesam
+
+Runtime = dict[str, Any]
+
+
+class SyncTimeout(Exception):
+    """The pipes did not settle in time; the message names them and what to do."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    rounds: int  # rounds of starting the pipes
+    pipes: tuple[str, ...]  # the pipes it ran, sorted
+    runs: int  # starts Sesam accepted (a 409, already running, is not counted)
+    polls: int  # pump reads
+    waited: float  # seconds slept between polls
+    elapsed: float  # seconds from start to done
+
+
+def dataset_stem(system: str, entity: str) -> str:
+    """`<system key>-<entity slug>`, as Talk (and the sandbox) names an entity's pipes and
+    datasets: the slug of the catalogue entity's name, whatever alias the caller used
+    (`webcrm`, `Organisation` -> `webcrm-organisations`)."""
+    known = load_catalogue().system_named(system)
+    key = known.key if known else system
+    return f"{key}-{slugify(entity_of(key, entity).name)}"
+
+
+def linked_by_marker(
+    records: RecordApi, entity: str, field: str, marker: str
+) -> list[dict[str, Any]]:
+    """The records of `entity` whose `field` holds `marker`: the fallback without a Sesam
+    API. Write a unique marker into a property that travels (a name), synchronize, then
+    look for it on the other side; more than one answer means Talk made duplicates."""
+    return records.find(entity, field, marker)
+
+
+def _queues(runtime: Runtime) -> tuple[int, int]:
+    queues = runtime.get("queues") or {}
+    return int(queues.get("source") or 0), int(queues.get("dependencies") or 0)
+
+
+def _every_enabled(pipes: list[dict[str, Any]]) -> list[str]:
+    return [str(p["_id"]) for p in pipes if not (p.get("runtime") or {}).get("is-disabled")]
+
+
+class SyncDriver:
+    def __init__(
+        self,
+        sesam: Sesam,
+        *,
+        timeout: float = 60.0,
+        first_wait: float = 0.02,
+        max_wait: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        pipes: Callable[[list[dict[str, Any]]], list[str]] | None = None,
+        page_size: int = 1000,
+    ) -> None:
+        self.sesam, self.timeout = sesam, timeout
+        self.first_wait, self.max_wait = first_wait, max_wait
+        self.sleep, self.monotonic = sleep, monotonic
+        self.select = pipes or _every_enabled
+        self.page_size = page_size
+
+    def synchronize(self) -> SyncReport:
+        """Start every selected pipe, wait until none runs, and repeat while any has
+        something queued. The back-off doubles from `first_wait` to `max_wait`; it starts
+        over when a round leaves other queues than the round before, and keeps growing
+        (also before the next round) while the same queues stay stuck."""
+        began = self.monotonic()
+        ids = sorted(set(self.select(self.sesam.pipes())))
+        states: dict[str, Runtime] = {}
+        rounds = runs = polls = 0
+        waited, wait = 0.0, self.first_wait
+        stuck: dict[str, tuple[int, int]] | None = None
+
+        def pause() -> None:
+            nonlocal waited, wait
+            elapsed = self.monotonic() - began
+            if elapsed >= self.timeout:
+                raise SyncTimeout(self._timeout_message(ids, states, elapsed, rounds))
+            self.sleep(wait)
+            waited, wait = waited + wait, min(wait * 2, self.max_wait)
+
+        while True:
+            if rounds:
+                pause()
+            rounds += 1
+            runs += sum(self.sesam.start(pipe_id) for pipe_id in ids)  # 409: False, waited on
+            pending, settled = ids, False
+            while True:
+                for pipe_id in pending:
+                    states[pipe_id] = self.sesam.pump(pipe_id).get("runtime") or {}
+                polls += len(pending)
+                running = [p for p in pending if states[p].get("is-running")]
+                if not running and settled:
+                    break  # a full poll begun after every run was seen finished
+                if running:
+                    pending, settled = running, False
+                    pause()
+                else:  # a late run may have fed a pipe polled before it: poll all again
+                    pending, settled = ids, True
+            queued = {p: _queues(states[p]) for p in ids if any(_queues(states[p]))}
+            if not queued:
+                elapsed = self.monotonic() - began
+                return SyncReport(rounds, tuple(ids), runs, polls, waited, elapsed)
+            if queued != stuck:
+                stuck, wait = queued, self.first_wait
+
+    def _timeout_message(
+        self, ids: list[str], states: dict[str, Runtime], elapsed: float, rounds: int
+    ) -> str:
+        busy = []
+        for pipe_id in ids:
+            state = states.get(pipe_id) or {}
+            source, dependencies = _queues(state)
+            if not (state.get("is-running") or source or dependencies):
+                continue
+            doing = "still running" if state.get("is-running") else "idle"
+            line = f"  {pipe_id}: {doing}, queues source {source}, dependencies {dependencies}"
+            for key in ("last-message", "last-original-error-message"):
+                if state.get(key):
+                    line += f"; {key} {state[key]!r}"
+            busy.append(line)
+        return (
+            f"the dataflow did not finish synchronizing within {self.timeout:g} s (waited "
+            f"{elapsed:.1f} s over {rounds} round(s)); pipes still running or with queues:\n"
+            + "\n".join(busy or ["  (none reported)"])
+            + "\nCheck the environment (is Sesam, or the sandbox, up and running these pipes? "
+            "their logs: GET /pipes/<id>/log), or raise --talkqa-sync-timeout if it is "
+            "just slow."
+        )
+
+    def linked_id(
+        self,
+        source_system_key: str,
+        source_entity: str,
+        source_id: str,
+        target_system_key: str,
+        target_entity: str,
+    ) -> str | None:
+        """The id of the target record Talk linked to the source record, or None.
+
+        First the target's collect dataset: a record Talk inserted there carries the
+        source's namespaced id as `$origin`. Else the source's collect dataset: when the
+        source record was itself inserted by Talk, its `$origin` names the target record.
+        Of several matches (duplicates) the earliest in the dataset wins."""
+        source = dataset_stem(source_system_key, source_entity)
+        target = dataset_stem(target_system_key, target_entity)
+        wanted = f"~:{source}:{source_id}"
+        for entity in self._entities(f"{target}-collect"):
+            if entity.get("$origin") == wanted and str(entity["_id"]).startswith(f"~:{target}:"):
+                return str(entity["_id"]).removeprefix(f"~:{target}:")
+        for entity in self._entities(f"{source}-collect"):
+            origin = str(entity.get("$origin") or "")
+            if entity.get("_id") == wanted and origin.startswith(f"~:{target}:"):
+                return origin.removeprefix(f"~:{target}:")
+        return None
+
+    def _entities(self, dataset: str) -> list[dict[str, Any]]:
+        """The dataset's live entities, read page by page (`since` the last `_updated`)."""
+        found: list[dict[str, Any]] = []
+        since: str | int | None = None
+        while True:
+            page = self.sesam.entities(dataset, since=since, limit=self.page_size)
+            found += [e for e in page if not e.get("_deleted") and "_id" in e]
+            if len(page) < self.page_size or page[-1].get("_updated") is None:
+                return found
+            since = page[-1]["_updated"]

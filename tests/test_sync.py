@@ -1,0 +1,302 @@
+"""The sync driver: the wait pattern against a scripted Sesam, links against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from talkqa.sandbox.app import Sandbox
+from talkqa.sandbox.web import Served
+from talkqa.sync import SyncDriver, SyncTimeout, dataset_stem, linked_by_marker
+from talkqa.systems import RecordApi, Sesam, connect, settings_from_description
+from talkqa.systems.errors import AuthenticationFailed, EnvironmentProblem, UsageError
+
+FEATURES = Path(__file__).resolve().parents[1] / "features"
+Runtime = dict[str, Any]
+
+
+def runtime(running: bool = False, source: int = 0, dependencies: int = 0, **more: Any) -> Runtime:
+    queues = {"source": source, "dependencies": dependencies}
+    return {"is-running": running, "queues": queues, **more}
+
+
+class FakeSesam:
+    """A scripted Sesam API: each poll of a pipe's pump answers the next runtime of its
+    script (the last one repeats); a start answers 409 for the pipes in `busy`. Every
+    request is logged as `METHOD path form`."""
+
+    def __init__(self, scripts: dict[str, list[Runtime]], busy: tuple[str, ...] = ()) -> None:
+        self.scripts = {pipe: list(script) for pipe, script in scripts.items()}
+        self.busy = set(busy)
+        self.disabled: set[str] = set()
+        self.requests: list[str] = []
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        form = "&".join(f"{k}={v}" for k, v in sorted(request.form.items()))
+        self.requests.append(f"{request.method} {request.path} {form}".strip())
+        return self.answer(request)(environ, start_response)
+
+    def answer(self, request: Request) -> Response:
+        parts = request.path.split("/")  # ['', 'api', 'pipes', <id>, 'pump']
+        if request.path == "/api/jwt":
+            return _json("header.claims.signature")
+        if request.path == "/api/pipes":
+            return _json(
+                [{"_id": p, "runtime": {"is-disabled": p in self.disabled}} for p in self.scripts]
+            )
+        if len(parts) == 5 and parts[4] == "pump" and parts[3] in self.scripts:
+            script = self.scripts[parts[3]]
+            if request.method == "POST":
+                return _json({"runtime": script[0]}, 409 if parts[3] in self.busy else 200)
+            return _json({"runtime": script.pop(0) if len(script) > 1 else script[0]})
+        return _json({"title": "Not Found", "detail": request.path}, 404)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, content_type="application/json")
+
+
+class FakeClock:
+    """`monotonic` and `sleep` on one fake time line: sleeping only moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def served() -> Iterator[list[Served]]:
+    servers: list[Served] = []
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def driver_for(fake: FakeSesam, served: list[Served], **kw: Any) -> SyncDriver:
+    served.append(Served(fake))
+    return SyncDriver(Sesam(served[-1].url + "/api", "qa@example.com", "secret"), **kw)
+
+
+def test_it_polls_while_running_then_runs_again_while_queued_with_doubling_back_off(
+    served: list[Served],
+) -> None:
+    script = [runtime(running=True)] * 8 + [runtime(source=3)] * 2 + [runtime()]
+    fake = FakeSesam({"p": script})
+    clock = FakeClock()
+    report = driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
+
+    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0, 0.02]
+    assert (report.rounds, report.pipes, report.runs, report.polls) == (2, ("p",), 2, 12)
+    assert report.waited == pytest.approx(3.28) and report.elapsed == pytest.approx(3.28)
+    start, poll = "POST /api/pipes/p/pump operation=start", "GET /api/pipes/p/pump"
+    assert fake.requests == (
+        ["POST /api/jwt email=qa@example.com&password=secret", "GET /api/pipes", start]
+        + [poll] * 10
+        + [start, poll, poll]
+    )
+
+
+def test_a_409_means_already_running_and_is_waited_for_like_the_others(
+    served: list[Served],
+) -> None:
+    fake = FakeSesam(
+        {"b": [runtime(running=True)] * 2 + [runtime()], "a": [runtime(running=True), runtime()]},
+        busy=("a",),
+    )
+    clock = FakeClock()
+    report = driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
+
+    assert (report.rounds, report.pipes, report.runs) == (1, ("a", "b"), 1)
+    assert clock.waits == [0.02, 0.04]
+    assert fake.requests[2:] == [
+        "POST /api/pipes/a/pump operation=start",  # 409
+        "POST /api/pipes/b/pump operation=start",
+        "GET /api/pipes/a/pump",
+        "GET /api/pipes/b/pump",
+        "GET /api/pipes/a/pump",  # both still running after the first poll
+        "GET /api/pipes/b/pump",
+        "GET /api/pipes/b/pump",  # only b still ran
+        "GET /api/pipes/a/pump",  # every run finished: one full poll decides
+        "GET /api/pipes/b/pump",
+    ]
+    assert report.polls == 7
+
+
+def test_a_stuck_pipe_times_out_naming_it_its_queues_and_what_to_do(
+    served: list[Served],
+) -> None:
+    stuck = runtime(
+        running=True,
+        source=5,
+        dependencies=2,
+        **{"last-message": "Running: 10 processed", "last-original-error-message": "HTTP 500"},
+    )
+    fake = FakeSesam({"stuck": [stuck], "fine": [runtime()]})
+    clock = FakeClock()
+    driver = driver_for(fake, served, timeout=5, sleep=clock.sleep, monotonic=clock.monotonic)
+    with pytest.raises(SyncTimeout) as caught:
+        driver.synchronize()
+
+    message = str(caught.value)
+    assert "within 5 s (waited 5.3 s over 1 round(s))" in message
+    assert "stuck: still running, queues source 5, dependencies 2" in message
+    assert "'Running: 10 processed'" in message and "'HTTP 500'" in message
+    assert "fine:" not in message
+    assert "Check the environment" in message and "--talkqa-sync-timeout" in message
+    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64] + [1.0] * 4
+
+
+def test_a_queue_that_never_drains_slows_the_rounds_down_then_times_out(
+    served: list[Served],
+) -> None:
+    fake = FakeSesam({"p": [runtime(dependencies=1)]})
+    clock = FakeClock()
+    driver = driver_for(fake, served, timeout=3, sleep=clock.sleep, monotonic=clock.monotonic)
+    with pytest.raises(SyncTimeout, match=r"p: idle, queues source 0, dependencies 1"):
+        driver.synchronize()
+    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0]
+
+
+def test_the_same_answers_give_the_same_requests_whatever_the_clock(
+    served: list[Served],
+) -> None:
+    def scripts() -> dict[str, list[Runtime]]:
+        return {
+            "talk:x:b:forward": [runtime(running=True)] * 3 + [runtime(source=1), runtime()],
+            "talk:x:a:reverse": [runtime(running=True), runtime()],
+            "talk:x:a:forward": [runtime()],
+        }
+
+    recorded, replayed = FakeSesam(scripts(), busy=("talk:x:a:forward",)), FakeSesam(scripts())
+    replayed.busy = recorded.busy
+    clock = FakeClock()
+    driver_for(recorded, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
+    driver_for(replayed, served, sleep=lambda seconds: None).synchronize()  # as in replay
+
+    assert recorded.requests == replayed.requests
+    pipes = [r for r in recorded.requests if r.startswith("POST /api/pipes/")]
+    assert pipes[:3] == [
+        f"POST /api/pipes/talk:x:{p}/pump operation=start"
+        for p in ("a:forward", "a:reverse", "b:forward")
+    ]
+
+
+def test_disabled_pipes_are_left_alone_and_a_selection_picks_the_pipes(
+    served: list[Served],
+) -> None:
+    fake = FakeSesam({"a": [runtime()], "b": [runtime()], "c": [runtime()]})
+    fake.disabled = {"b"}
+    assert driver_for(fake, served, sleep=lambda s: None).synchronize().pipes == ("a", "c")
+    chosen = driver_for(fake, served, pipes=lambda pipes: ["c", "b"]).synchronize()
+    assert chosen.pipes == ("b", "c")
+
+
+def test_a_refused_login_and_an_unreachable_node_keep_the_connectors_errors() -> None:
+    with Sandbox(features_dir=FEATURES) as sandbox:
+        url = sandbox.description()["sesam"]["api_url"]
+        with pytest.raises(AuthenticationFailed, match="TALKQA_SESAM_PASSWORD"):
+            SyncDriver(Sesam(url, "nobody@example.com", "wrong")).synchronize()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    unreachable = Sesam(f"http://127.0.0.1:{port}/api", "qa@example.com", "secret")
+    with pytest.raises(EnvironmentProblem, match="cannot connect"):
+        SyncDriver(unreachable).synchronize()
+
+
+def test_dataset_stems_follow_the_catalogue_names() -> None:
+    assert dataset_stem("webcrm", "Organisation") == "webcrm-organisations"
+    assert dataset_stem("ZohoCRM", "Accounts") == "zohocrm-account"
+    with pytest.raises(UsageError, match="no entity 'Planet'"):
+        dataset_stem("customerp", "Planet")
+
+
+# -- against the sandbox ----------------------------------------------------------------
+
+
+@pytest.fixture
+def systems() -> Iterator[dict[str, Any]]:
+    with Sandbox(features_dir=FEATURES) as sandbox:
+        settings = settings_from_description(sandbox.description())
+        yield {key: connect(key, value) for key, value in settings.items()}
+
+
+def test_a_zohocrm_account_reaches_customerp_then_webcrm_and_stays_linked(
+    systems: dict[str, Any],
+) -> None:
+    zoho, customerp, webcrm = systems["zohocrm"], systems["customerp"], systems["webcrm"]
+    driver = SyncDriver(systems["sesam"])
+    account = zoho.create("Account", {"Account_Name": "Fjord Chain AS", "Phone": "+47 555"})
+    assert driver.linked_id("zohocrm", "Account", account, "customerp", "Customer") is None
+
+    started = time.monotonic()
+    report = driver.synchronize()
+    assert time.monotonic() - started < 10 and report.rounds >= 2
+
+    customer = driver.linked_id("zohocrm", "Account", account, "customerp", "Customer")
+    assert customer is not None
+    assert customerp.get("Customer", customer)["name"] == "Fjord Chain AS"
+    organisation = driver.linked_id("customerp", "Customer", customer, "webcrm", "Organisation")
+    assert organisation is not None
+    assert webcrm.get("Organisations", organisation)["OrganisationName"] == "Fjord Chain AS"
+    # the other way round: the Customer was Talk's insert, its $origin names the Account
+    assert driver.linked_id("customerp", "Customer", customer, "zohocrm", "Account") == account
+
+    customerp.update("Customer", customer, {"name": "Fjord Chain Renamed AS"})
+    driver.synchronize()
+    assert zoho.get("Account", account)["Account_Name"] == "Fjord Chain Renamed AS"
+    assert webcrm.get("Organisations", organisation)["OrganisationName"] == (
+        "Fjord Chain Renamed AS"
+    )
+
+
+def test_linked_ids_are_found_across_dataset_pages(systems: dict[str, Any]) -> None:
+    sesam: Sesam = systems["sesam"]
+    reads: list[Any] = []
+    entities = sesam.entities
+
+    def counted(dataset: str, since: Any = None, limit: Any = None) -> list[dict[str, Any]]:
+        reads.append((dataset, since, limit))
+        return entities(dataset, since=since, limit=limit)
+
+    sesam.entities = counted  # type: ignore[method-assign]
+    driver = SyncDriver(sesam, page_size=2)
+    accounts = [
+        systems["zohocrm"].create("Account", {"Account_Name": f"Page {n}"}) for n in range(5)
+    ]
+    driver.synchronize()
+    customer = driver.linked_id("zohocrm", "Account", accounts[4], "customerp", "Customer")
+    assert (
+        customer is not None and systems["customerp"].get("Customer", customer)["name"] == "Page 4"
+    )
+    assert reads[:3] == [
+        ("customerp-customer-collect", None, 2),
+        ("customerp-customer-collect", 2, 2),
+        ("customerp-customer-collect", 4, 2),
+    ]
+
+
+def test_without_a_sesam_api_a_marker_finds_the_record_on_the_other_side(
+    systems: dict[str, Any],
+) -> None:
+    customerp: RecordApi = systems["customerp"]
+    systems["zohocrm"].create("Account", {"Account_Name": "marker-7f3a"})
+    SyncDriver(systems["sesam"]).synchronize()
+    found = linked_by_marker(customerp, "Customer", "name", "marker-7f3a")
+    assert [record["name"] for record in found] == ["marker-7f3a"]
+    assert linked_by_marker(customerp, "Customer", "name", "no-such-marker") == []
