@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from talkqa.systems.errors import SystemApiError
 from talkqa.systems.http import HttpClient, pages
 from talkqa.systems.records import entity_of, matching
@@ -48,11 +46,11 @@ class Customerp:
 
     def create(self, entity: str, fields: dict[str, Any]) -> str:
         answer = self.http.request("POST", self._path(entity), json=nested(fields))
-        return str(self.http.member(answer, self._record(answer), "id", int))
+        return str(self.http.member(answer, self.http.record(answer), "id", int))
 
     def get(self, entity: str, record_id: str) -> dict[str, Any] | None:
         answer = self.http.request("GET", self._path(entity, record_id), expect=(200, 404))
-        return None if answer.status_code == 404 else self._record(answer)
+        return None if answer.status_code == 404 else self.http.record(answer)
 
     def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None:
         self.http.request("PATCH", self._path(entity, record_id), json=nested(fields))
@@ -93,12 +91,6 @@ class Customerp:
             return rows, following
 
         return pages(fetch, 1)
-
-    def _record(self, answer: requests.Response) -> dict[str, Any]:
-        body = self.http.json(answer)
-        if not isinstance(body, dict):
-            raise self.http.error(answer, "expected the record as a JSON object")
-        return body
 
 
 def nested(fields: dict[str, Any]) -> dict[str, Any]:

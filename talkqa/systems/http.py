@@ -166,6 +166,13 @@ class HttpClient:
         except ValueError:
             raise self.error(answer, "the answer is not the JSON the API documents") from None
 
+    def record(self, answer: requests.Response) -> dict[str, Any]:
+        """The answer's body as one record (a JSON object), else a SystemApiError."""
+        body = self.json(answer)
+        if not isinstance(body, dict):
+            raise self.error(answer, "expected the record as a JSON object")
+        return body
+
     def member(
         self, answer: requests.Response, value: Any, key: str, kind: type | tuple[type, ...]
     ) -> Any:

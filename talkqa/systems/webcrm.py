@@ -87,12 +87,12 @@ class Webcrm:
         answer = self.http.request("GET", self._path(entity, record_id), expect=(200, 204, 404))
         if answer.status_code != 200:
             return None
-        return self._record(answer)
+        return self.http.record(answer)
 
     def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None:
         """Partial update over a whole-object PUT: read, merge, put back."""
         path = self._path(entity, record_id)
-        current = self._record(self.http.request("GET", path, expect=(200,)))
+        current = self.http.record(self.http.request("GET", path, expect=(200,)))
         self.http.request("PUT", path, json={**current, **fields})
 
     def delete(self, entity: str, record_id: str) -> bool:
@@ -136,12 +136,6 @@ class Webcrm:
             return rows, page + 1 if rows else None
 
         return pages(fetch, 1)
-
-    def _record(self, answer: requests.Response) -> dict[str, Any]:
-        body = self.http.json(answer)
-        if not isinstance(body, dict):
-            raise self.http.error(answer, "expected the record as a JSON object")
-        return body
 
 
 def _literal(value: Any) -> str:
