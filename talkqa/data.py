@@ -53,7 +53,7 @@ from typing import Any
 
 from faker import Faker
 
-from talkqa.spec.catalogue import Entity, Field, System, load_catalogue
+from talkqa.spec.catalogue import CatalogueError, Entity, Field, System, load_catalogue
 from talkqa.spec.compare import RULES, same_value
 
 MARKER_PREFIX = "tqa-"
@@ -352,19 +352,10 @@ class DataFactory:
         return self._counts[key]
 
     def _resolve(self, system: str, entity: str) -> tuple[System, Entity]:
-        catalogue = load_catalogue()
-        found_system = catalogue.system_named(system)
-        if found_system is None:
-            known = ", ".join(sorted(catalogue.systems))
-            raise DataError(f"the catalogue has no system {system!r}; known systems: {known}")
-        found = found_system.entities.get(entity) or found_system.entity_named(entity)
-        if found is None:
-            known = ", ".join(sorted(found_system.entities))
-            raise DataError(
-                f"{found_system.title} has no entity {entity!r} in the catalogue "
-                f"(talkqa/spec/systems/{found_system.key}.toml); known entities: {known}"
-            )
-        return found_system, found
+        try:
+            return load_catalogue().require(system, entity)
+        except CatalogueError as err:
+            raise DataError(str(err)) from None
 
     def _record(self, system: System, entity: Entity, key: str) -> _Record:
         seed = f"{self.seed}|{system.key}|{entity.name}|{key}"

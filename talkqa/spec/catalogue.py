@@ -97,6 +97,21 @@ class Catalogue:
         found = self.system_named(system)
         return found.entity_named(entity) if found else None
 
+    def require(self, system: str, entity: str) -> tuple[System, Entity]:
+        """The system and entity named, or a CatalogueError listing the known names."""
+        found = self.system_named(system)
+        if found is None:
+            known = ", ".join(sorted(self.systems))
+            raise CatalogueError(f"the catalogue has no system {system!r}; known systems: {known}")
+        named = found.entities.get(entity) or found.entity_named(entity)
+        if named is None:
+            known = ", ".join(sorted(found.entities))
+            raise CatalogueError(
+                f"{found.title} has no entity {entity!r} in the catalogue "
+                f"(talkqa/spec/systems/{found.key}.toml); known entities: {known}"
+            )
+        return found, named
+
 
 def _norm(name: str) -> str:
     return "".join(name.split()).casefold()

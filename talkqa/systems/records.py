@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from talkqa.spec.catalogue import Entity, load_catalogue
+from talkqa.spec.catalogue import CatalogueError, Entity, load_catalogue
 from talkqa.systems.errors import UsageError
 
 
@@ -45,17 +45,10 @@ class RecordApi(Protocol):
 
 def entity_of(system: str, name: str) -> Entity:
     """The catalogue entity `name` (or one of its aliases) of `system`."""
-    known = load_catalogue().systems.get(system)
-    if known is None:
-        raise UsageError(f"the catalogue has no system {system!r}")
-    found = known.entities.get(name) or known.entity_named(name)
-    if found is None:
-        names = ", ".join(sorted(known.entities))
-        raise UsageError(
-            f"{system} has no entity {name!r} in the catalogue (talkqa/spec/systems/"
-            f"{system}.toml); known entities: {names}"
-        )
-    return found
+    try:
+        return load_catalogue().require(system, name)[1]
+    except CatalogueError as err:
+        raise UsageError(str(err)) from None
 
 
 def value_at(record: dict[str, Any], path: str) -> Any:
