@@ -23,6 +23,7 @@ from typing import Any
 
 from talkqa.checklist.model import slugify
 from talkqa.spec.catalogue import load_catalogue
+from talkqa.systems.errors import NotFound
 from talkqa.systems.records import RecordApi, entity_of
 from talkqa.systems.sesam import Sesam
 
@@ -50,6 +51,11 @@ def dataset_stem(system: str, entity: str) -> str:
     known = load_catalogue().system_named(system)
     key = known.key if known else system
     return f"{key}-{slugify(entity_of(key, entity).name)}"
+
+
+def namespaced(system: str, entity: str, record_id: str) -> str:
+    """Sesam's namespaced id of a record: `~:zohocrm-account:5843104000000400001`."""
+    return f"~:{dataset_stem(system, entity)}:{record_id}"
 
 
 def linked_by_marker(
@@ -95,7 +101,12 @@ class SyncDriver:
         over when a round leaves other queues than the round before, and keeps growing
         (also before the next round) while the same queues stay stuck."""
         began = self.monotonic()
-        ids = sorted(set(self.select(self.sesam.pipes())))
+        listing = self.sesam.pipes()
+        ids = sorted(set(self.select(listing)))
+        # One `GET /pipes` reads every runtime at once where it carries them (the sandbox
+        # does); else each pump is read on its own.
+        known = {str(p.get("_id")): p.get("runtime") or {} for p in listing}
+        bulk = bool(ids) and all("is-running" in known.get(p, {}) for p in ids)
         states: dict[str, Runtime] = {}
         rounds = runs = polls = 0
         waited, wait = 0.0, self.first_wait
@@ -113,11 +124,17 @@ class SyncDriver:
             if rounds:
                 pause()
             rounds += 1
-            runs += sum(self.sesam.start(pipe_id) for pipe_id in ids)  # 409: False, waited on
+            # Every pipe once; then only those with something queued.
+            starting = ids if stuck is None else sorted(stuck)
+            runs += sum(self.sesam.start(pipe_id) for pipe_id in starting)  # 409: False
             pending, settled = ids, False
             while True:
-                for pipe_id in pending:
-                    states[pipe_id] = self.sesam.pump(pipe_id).get("runtime") or {}
+                if bulk:
+                    known = {str(p.get("_id")): p.get("runtime") or {} for p in self.sesam.pipes()}
+                    states.update({pipe_id: known.get(pipe_id, {}) for pipe_id in ids})
+                else:
+                    for pipe_id in pending:
+                        states[pipe_id] = self.sesam.pump(pipe_id).get("runtime") or {}
                 polls += len(pending)
                 running = [p for p in pending if states[p].get("is-running")]
                 if not running and settled:
@@ -184,12 +201,38 @@ class SyncDriver:
                 return origin.removeprefix(f"~:{target}:")
         return None
 
+    def inserted_from(self, origins: list[str], stems: list[str]) -> list[str]:
+        """The namespaced ids of the records Talk inserted because of `origins` (namespaced
+        ids), and those it inserted because of those, in the order they were reached.
+
+        Only `$origin` is followed: a record linked through a merge criterion existed
+        before and was not inserted by Talk, so it is never among them. `stems` are the
+        datasets to look in (`dataset_stem`); one that does not exist is passed over."""
+        children: dict[str, list[str]] = {}
+        for stem in stems:
+            try:
+                entities = self._entities(f"{stem}-collect")
+            except NotFound:
+                continue
+            for entity in entities:
+                origin = entity.get("$origin")
+                if isinstance(origin, str):
+                    children.setdefault(origin, []).append(str(entity["_id"]))
+        found: list[str] = []
+        queue = list(origins)
+        while queue:
+            for child in children.get(queue.pop(0), []):
+                if child not in found and child not in origins:
+                    found.append(child)
+                    queue.append(child)
+        return found
+
     def _entities(self, dataset: str) -> list[dict[str, Any]]:
         """The dataset's live entities, read page by page (`since` the last `_updated`)."""
         found: list[dict[str, Any]] = []
         since: str | int | None = None
         while True:
-            page = self.sesam.entities(dataset, since=since, limit=self.page_size)
+            page = self.sesam.entities(dataset, since=since, limit=self.page_size, deleted=False)
             found += [e for e in page if not e.get("_deleted") and "_id" in e]
             if len(page) < self.page_size or page[-1].get("_updated") is None:
                 return found

@@ -270,9 +270,11 @@ def test_linked_ids_are_found_across_dataset_pages(systems: dict[str, Any]) -> N
     reads: list[Any] = []
     entities = sesam.entities
 
-    def counted(dataset: str, since: Any = None, limit: Any = None) -> list[dict[str, Any]]:
+    def counted(
+        dataset: str, since: Any = None, limit: Any = None, **kw: Any
+    ) -> list[dict[str, Any]]:
         reads.append((dataset, since, limit))
-        return entities(dataset, since=since, limit=limit)
+        return entities(dataset, since=since, limit=limit, **kw)
 
     sesam.entities = counted  # type: ignore[method-assign]
     driver = SyncDriver(sesam, page_size=2)

@@ -58,6 +58,7 @@ class Sandbox:
         faults: FaultSet | None = None,
         schedule: float | None = None,
         zoho_request_budget: int | None = None,
+        zoho_token_grants: int | None = 10,
         webcrm_per_minute: int = 250,
         ports: Ports = Ports(),
         clock: Clock | None = None,
@@ -71,7 +72,10 @@ class Sandbox:
         self.clock = clock or Clock()
         self.credentials = credentials
         self.zohocrm = ZohoCrmApi(
-            self.clock, credentials.zohocrm, request_budget=zoho_request_budget
+            self.clock,
+            credentials.zohocrm,
+            request_budget=zoho_request_budget,
+            token_grant_limit=zoho_token_grants,
         )
         self.webcrm = WebcrmApi(
             self.clock, credentials.webcrm, requests_per_minute=webcrm_per_minute

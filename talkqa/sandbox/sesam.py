@@ -384,13 +384,17 @@ class SesamApi(EmulatedApi):
             raise ApiError(400, sesam_error(400, detail)) from None
         if limit is not None and limit < 0:
             raise ApiError(400, sesam_error(400, f"limit must not be negative: {limit}"))
+        live_only = request.args.get("deleted", "").lower() == "false"
         try:
-            entities = self.engine.entities(dataset_id, since=since, limit=limit)
+            entities = self.engine.entities(
+                dataset_id, since=since, limit=None if live_only else limit
+            )
         except ValueError:
             detail = f"since must be an offset from _updated: {since}"
             raise ApiError(400, sesam_error(400, detail)) from None
-        if request.args.get("deleted", "").lower() == "false":
+        if live_only:  # the limit counts the entities answered, not those left out
             entities = [e for e in entities if not e.get("_deleted")]
+            entities = entities if limit is None else entities[:limit]
         return entities
 
     def dataset_entity(self, request: Request, dataset_id: str) -> Any:

@@ -73,10 +73,18 @@ class Sesam:
         return answer.status_code == 200
 
     def entities(
-        self, dataset: str, since: str | int | None = None, limit: int | None = None
+        self,
+        dataset: str,
+        since: str | int | None = None,
+        limit: int | None = None,
+        *,
+        deleted: bool = True,
     ) -> list[dict[str, Any]]:
-        """The dataset's current entities (no history), optionally after `since`."""
+        """The dataset's current entities (no history), optionally after `since`;
+        `deleted=False` leaves out the deleted ones."""
         params: dict[str, Any] = {"history": "false"}
+        if not deleted:
+            params["deleted"] = "false"
         if since is not None:
             params["since"] = since
         if limit is not None:
