@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install suite test lint
+.PHONY: install suite record test lint
 
 $(BIN)/talkqa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,14 @@ $(BIN)/talkqa: pyproject.toml
 
 install: $(BIN)/talkqa
 
-# The checklist suite on the embedded default.
+# The checklist suite on the embedded default: every feature replayed from its cassettes.
 suite: install
 	$(BIN)/talkqa check
-	$(BIN)/talkqa parse checklists
+	$(BIN)/pytest steps
+
+# Record every scenario again against the embedded sandbox.
+record: install
+	$(BIN)/pytest steps --record-mode=rewrite
 
 lint: install
 	$(BIN)/ruff check .

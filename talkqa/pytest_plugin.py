@@ -1,27 +1,64 @@
 """The pytest plugin: how checklist features become tests, and where they run.
 
-Registered from the root conftest.py. It knows pytest and pytest-bdd; the layers below
-(spec, systems, sync, data) do not.
+Registered from the root conftest.py. It knows pytest, pytest-bdd and pytest-recording;
+the layers below (harness, checks, spec, systems, sync, data) do not.
+
+Modes come from pytest-recording's own options (`talkqa.environment.mode_of`): replay by
+default, `--record-mode=rewrite` records, `--disable-recording` runs live; where record
+and live runs go is `--talkqa-env` (the embedded sandbox by default). Every scenario gets
+a cassette of its own, `cassettes/<dataflow>/<feature>/<scenario>.json`.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_bdd.parser import ScenarioTemplate
+from pytest_bdd.reporting import scenario_reports_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from talkqa import cassettes
+from talkqa.checks import SyncDefect
+from talkqa.cleanup import Cleanup, Leftover
+from talkqa.data import DataError, DataFactory, new_marker
+from talkqa.environment import (
+    ENVIRONMENTS,
+    Environment,
+    live_environment,
+    mode_of,
+    replay_environment,
+)
+from talkqa.harness import Harness, ScenarioError
+from talkqa.spec.compare import CompareError
+from talkqa.spec.dataflow import SectionSpec, SpecError, load_section, load_specs
+from talkqa.spec.names import UnknownName, side_of
+from talkqa.sync import SyncDriver, SyncTimeout, dataset_stem
+from talkqa.systems.errors import ConnectorError
 
 ITEM_TAG = "item:"
 NOT_AUTOMATED = (
     "not automated: the checklist lists no rows for this item; add them to the "
     "feature's Examples table"
 )
+REPLAY_MARKER = "tqa-00000000"
+CASSETTES = "cassettes"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("talkqa", "talkqa: Sesam Talk checklist suites")
+    group.addoption(
+        "--talkqa-env",
+        choices=ENVIRONMENTS,
+        default="sandbox",
+        help="where record and live runs go: the embedded sandbox (default) or the live "
+        "systems named by TALKQA_<SYSTEM>_<KEY> variables; replays go nowhere",
+    )
     group.addoption(
         "--talkqa-fault",
         action="append",
@@ -32,7 +69,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--talkqa-features",
         default="features",
-        help="the features folder the sandbox's Talk engine runs (default: %(default)s)",
+        help="the features folder the specs and the sandbox's Talk engine read "
+        "(default: %(default)s)",
+    )
+    group.addoption(
+        "--talkqa-sync-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a sync may take before the scenario fails (default: %(default)s)",
     )
 
 
@@ -49,6 +94,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"talkqa sandbox: {err}") from None
 
 
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    for name, matcher in cassettes.MATCHERS.items():
+        vcr.register_matcher(name, matcher)
+
+
 def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     """`@item:<name>` tags name the checklist item; they are labels, not pytest marks."""
     if tag.startswith(ITEM_TAG):
@@ -57,15 +107,89 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     return None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """An outline whose examples have no rows would run once with `<placeholders>`."""
+def _template(item: pytest.Item) -> ScenarioTemplate | None:
+    function = getattr(item, "function", None)
+    return scenario_wrapper_template_registry.get(function) if function else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios get a cassette each, and no network in replay; an outline whose
+    examples have no rows would run once with `<placeholders>`: it is skipped."""
+    replay = _mode(config) == "replay"
     for item in items:
-        function = getattr(item, "function", None)
-        template = scenario_wrapper_template_registry.get(function) if function else None
-        if template is None or not template.examples:
+        template = _template(item)
+        if template is None:
             continue
-        if all(not examples.examples for examples in template.examples):
+        item.add_marker(pytest.mark.vcr)
+        if replay:
+            item.add_marker(pytest.mark.block_network)
+        if template.examples and all(not examples.examples for examples in template.examples):
             item.add_marker(pytest.mark.skip(reason=NOT_AUTOMATED))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed scenario reads as what failed and where, not as a traceback through
+    pytest-bdd: the step, and the defect, the cassette or the environment to look at."""
+    report = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if error is None or not report.failed or _template(item) is None:
+        return report
+    step = _failed_step(item)
+    if isinstance(error, CannotOverwriteExistingCassetteException):
+        report.longrepr = _outdated_cassette(item, error)
+    elif isinstance(error, SyncDefect):
+        report.longrepr = f"sync defect{step}:\n{error}"
+    elif isinstance(error, ConnectorError | SyncTimeout):
+        report.longrepr = f"environment problem{step}:\n{error}"
+    elif isinstance(error, ScenarioError | UnknownName | SpecError | DataError | CompareError):
+        report.longrepr = f"the scenario cannot run{step}:\n{error}"
+    return report
+
+
+def _failed_step(item: pytest.Item) -> str:
+    scenario = scenario_reports_registry.get(item)
+    failed = [r.step for r in scenario.step_reports if r.failed] if scenario else []
+    if not failed:
+        return ""
+    step = failed[0]  # pytest-bdd marks the steps after it failed too
+    return f" at '{step.keyword} {step.name}' (line {step.line_number})"
+
+
+def _outdated_cassette(item: pytest.Item, error: CannotOverwriteExistingCassetteException) -> str:
+    request = getattr(error, "failed_request", None)
+    asked = f"{request.method} {request.uri}" if request is not None else "a request"
+    why = {
+        "cassette_not_found": "the scenario has no cassette yet",
+        "already_played": "the cassette's matching exchanges were all played already",
+    }.get(str(getattr(error, "reason", "")), "the cassette holds no exchange like it")
+    command = f".venv/bin/pytest {shlex.quote(item.nodeid)} --record-mode=rewrite"
+    return (
+        f"cassette out of date for {item.nodeid}\n"
+        f"  {asked}: {why}\n"
+        f"  re-record it against the sandbox: {command}\n\n{error}"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    leftovers: list[Leftover] = config.stash.get(_LEFTOVERS, [])
+    if leftovers:
+        terminalreporter.section("talkqa: records left behind")
+        for leftover in leftovers:
+            terminalreporter.write_line(str(leftover))
+
+
+_LEFTOVERS = pytest.StashKey[list[Leftover]]()
+
+
+def _mode(config: pytest.Config) -> str:
+    return mode_of(
+        config.getoption("--record-mode", default=None),
+        bool(config.getoption("--disable-recording", default=False)),
+    )
+
+
+# --- the environment ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +198,8 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
 
     Yields its description (URLs and credentials), the same JSON `talkqa sandbox`
     prints; everything else reaches it over HTTP. Faults come from `--talkqa-fault`.
+    Zoho's token-grant limit is lifted: each scenario logs in anew, so that its cassette
+    holds its whole exchange.
     """
     # Imported here: the sandbox is environment set-up, not part of the harness.
     from talkqa.sandbox.app import Sandbox, SandboxError
@@ -81,9 +207,124 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
 
     try:
         faults = FaultSet.parse(pytestconfig.getoption("talkqa_fault"))
-        features = Path(pytestconfig.rootpath, pytestconfig.getoption("talkqa_features"))
-        sandbox = Sandbox(features_dir=features, faults=faults)
+        sandbox = Sandbox(
+            features_dir=_features(pytestconfig), faults=faults, zoho_token_grants=None
+        )
     except (ValueError, SandboxError) as err:
         raise pytest.UsageError(f"talkqa sandbox: {err}") from None
     with sandbox:
         yield sandbox.description()
+
+
+def _features(config: pytest.Config) -> Path:
+    return Path(config.rootpath, config.getoption("talkqa_features"))
+
+
+@pytest.fixture(scope="session")
+def talkqa_environment(request: pytest.FixtureRequest) -> Environment:
+    """Where the scenarios' requests go (see `talkqa.environment`)."""
+    mode = _mode(request.config)
+    if mode == "replay":
+        return replay_environment()
+    if request.config.getoption("talkqa_env") == "live":
+        try:
+            return live_environment(mode, os.environ)
+        except ConnectorError as err:
+            raise pytest.UsageError(f"talkqa: {err}") from None
+    return Environment(mode, "sandbox", request.getfixturevalue("talkqa_sandbox"))
+
+
+@pytest.fixture(scope="session")
+def talkqa_specs(pytestconfig: pytest.Config) -> list[SectionSpec]:
+    """Every section the features folder holds."""
+    try:
+        return load_specs(_features(pytestconfig))
+    except SpecError as err:
+        raise pytest.UsageError(f"talkqa: {err}") from None
+
+
+@pytest.fixture(scope="session")
+def talkqa_marker(talkqa_environment: Environment) -> str:
+    """The run marker in every record's name: one per record or live run, fixed in
+    replay (the cassette matchers mask it)."""
+    return REPLAY_MARKER if talkqa_environment.replay else new_marker()
+
+
+@pytest.fixture(scope="session")
+def vcr_config(talkqa_environment: Environment) -> dict[str, Any]:
+    """pytest-recording's configuration: scrubbed JSON cassettes matched on everything."""
+    return cassettes.vcr_config(cassettes.Scrubber(talkqa_environment.description))
+
+
+def _scenario_path(item: pytest.Item) -> tuple[str, str]:
+    """(`<dataflow>/<feature>`, the rendered scenario name as a file name): what names a
+    scenario's cassette and seeds its data, stable when other scenarios come and go."""
+    template = _template(item)
+    if template is None:
+        return "other", cassettes.cassette_name(item.name)
+    feature = Path(template.feature.filename)
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec else {}
+    name = template.render(example).name if example else template.name
+    parts = list(example.values()) if example and name == template.name else []
+    return f"{feature.parent.name}/{feature.stem}", cassettes.cassette_name(name, parts)
+
+
+@pytest.fixture
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """`cassettes/<dataflow>/<feature>/` for a scenario."""
+    return str(request.config.rootpath / CASSETTES / _scenario_path(request.node)[0])
+
+
+@pytest.fixture
+def default_cassette_name(request: pytest.FixtureRequest) -> str:
+    """The scenario's rendered name (an outline's row values are in it)."""
+    return _scenario_path(request.node)[1]
+
+
+# --- one scenario ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def section(request: pytest.FixtureRequest) -> SectionSpec | None:
+    """The section of the scenario's feature; None outside a feature."""
+    template = _template(request.node)
+    if template is None:
+        return None
+    try:
+        return load_section(template.feature.filename)
+    except SpecError as err:
+        raise pytest.UsageError(f"talkqa: {err}") from None
+
+
+@pytest.fixture
+def harness(
+    request: pytest.FixtureRequest,
+    talkqa_environment: Environment,
+    talkqa_specs: list[SectionSpec],
+    talkqa_marker: str,
+    section: SectionSpec | None,
+) -> Iterator[Harness]:
+    """The scenario's harness: fresh connectors (their logins are in its cassette), its
+    own data, and cleanup of what it made once it ends (record and live runs)."""
+    environment = talkqa_environment
+    systems, sesam = environment.connect(_no_sleep if environment.replay else None)
+    driver = SyncDriver(sesam, timeout=request.config.getoption("talkqa_sync_timeout"))
+    if environment.replay:
+        driver.sleep = _no_sleep
+    stems = {}
+    for spec in talkqa_specs:
+        for name in (spec.source, spec.target):
+            side = side_of(name)
+            if side is not None:
+                stems[dataset_stem(*side)] = side
+    cleanup = Cleanup(systems, stems, driver.inserted_from)
+    data = DataFactory("/".join(_scenario_path(request.node)), talkqa_marker)
+    yield Harness(systems, driver, data, talkqa_specs, cleanup, section)
+    if not environment.replay:
+        leftovers = cleanup.run()
+        request.config.stash.setdefault(_LEFTOVERS, []).extend(leftovers)
+
+
+def _no_sleep(seconds: float) -> None:
+    """Replay answers at once: nothing to wait for."""

@@ -1,0 +1,3 @@
+"""Registers the talkqa plugin and the step library for every test under this folder."""
+
+pytest_plugins = ["talkqa.pytest_plugin", "steps.records", "steps.sync", "steps.properties"]
