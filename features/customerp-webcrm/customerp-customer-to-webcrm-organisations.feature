@@ -50,3 +50,12 @@ Feature: Customerp to Webcrm Dataflow: Customerp Customer to Webcrm Organisation
       | billing_address.state       | OrganisationState        | string    |
       | billing_address.country     | OrganisationCountry      | string    |
       | delivery_address.city       | OrganisationDeliveryCity | string    |
+
+  # Added by QA: what the two dataflows promise together. A ZohoCRM Account becomes a
+  # Customerp Customer (ZohoCRM to Customerp), which becomes a Webcrm Organisation.
+  @item:chain
+  Scenario: A ZohoCRM Account reaches Webcrm as an Organisation through Customerp
+    Given a new ZohoCRM Account
+    When the dataflow has synchronized
+    Then a linked Customerp Customer holds the ZohoCRM Account's values
+    And a linked Webcrm Organisations holds the Customerp Customer's values

@@ -46,3 +46,10 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Deal to Customerp Order
       | Description     | description  | string    |
       | Account_Name.id | customer_id  | string    |
       | Contact_Name.id | contact_id   | string    |
+
+  # Added by QA: Talk synchronizes a deal to the ERP only once it is won.
+  @item:condition-not-met
+  Scenario: A ZohoCRM Deal that is not yet won gets no Customerp Order
+    Given a new ZohoCRM Deal that is not yet won
+    When the dataflow has synchronized
+    Then no Customerp Order is linked with the ZohoCRM Deal
