@@ -113,7 +113,7 @@ def edit(harness: Harness, text: str) -> Edit:
     changes: dict[str, object] = {}
     for spec, row, end in _rows_of(harness, record):
         direction = "forward" if end == "source" else "reverse"
-        path = row.source if end == "source" else row.target
+        path = _path(row, end)
         if path in changes or row_kind(row, spec.source, spec.target) != "value":
             continue
         if skip_reason(row, direction=direction, source_name=spec.source, target_name=spec.target):
@@ -136,7 +136,7 @@ def change_property(harness: Harness, text: str, path: str) -> Edit:
     is pointed at a new record), then synchronize. A property that cannot be edited or
     carried this way is not touched: the returned `Edit` says why."""
     record = harness.record(text)
-    found = [(s, r, e) for s, r, e in _rows_of(harness, record) if path in _end(r, e)]
+    found = [(s, r, e) for s, r, e in _rows_of(harness, record) if _path(r, e) == path]
     if found:
         spec, row, end = found[0]
         direction = "forward" if end == "source" else "reverse"
@@ -159,8 +159,8 @@ def change_property(harness: Harness, text: str, path: str) -> Edit:
     return Edit(record, [path])
 
 
-def _end(row: Row, end: str) -> tuple[str]:
-    return (row.source if end == "source" else row.target,)
+def _path(row: Row, end: str) -> str:
+    return row.source if end == "source" else row.target
 
 
 def change_arrived(

@@ -10,9 +10,12 @@ fails to go, is answered as a `Leftover` for the run's summary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from talkqa.spec.dataflow import SectionSpec
+from talkqa.spec.names import side_of
+from talkqa.sync import dataset_stem
 from talkqa.systems.errors import NotFound, SystemApiError
 from talkqa.systems.records import RecordApi
 
@@ -30,6 +33,18 @@ class Leftover:
 
     def __str__(self) -> str:
         return f"{self.system} {self.entity} {self.id}: {self.reason}"
+
+
+def dataset_sides(specs: Iterable[SectionSpec]) -> dict[str, Side]:
+    """Each dataset stem (`zohocrm-account`) of the entities the sections join, to its
+    side: where a run's records and Talk's copies of them can be."""
+    sides: dict[str, Side] = {}
+    for spec in specs:
+        for name in (spec.source, spec.target):
+            side = side_of(name)
+            if side is not None:
+                sides[dataset_stem(*side)] = side
+    return sides
 
 
 class Cleanup:

@@ -25,7 +25,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from talkqa import cassettes
 from talkqa.checks import SyncDefect
-from talkqa.cleanup import Cleanup, Leftover
+from talkqa.cleanup import Cleanup, Leftover, dataset_sides
 from talkqa.data import DataError, DataFactory, new_marker
 from talkqa.environment import (
     ENVIRONMENTS,
@@ -37,8 +37,8 @@ from talkqa.environment import (
 from talkqa.harness import Harness, ScenarioError
 from talkqa.spec.compare import CompareError
 from talkqa.spec.dataflow import SectionSpec, SpecError, load_section, load_specs
-from talkqa.spec.names import UnknownName, side_of
-from talkqa.sync import SyncDriver, SyncTimeout, dataset_stem
+from talkqa.spec.names import UnknownName
+from talkqa.sync import SyncDriver, SyncTimeout
 from talkqa.systems.errors import ConnectorError
 
 ITEM_TAG = "item:"
@@ -312,13 +312,7 @@ def harness(
     driver = SyncDriver(sesam, timeout=request.config.getoption("talkqa_sync_timeout"))
     if environment.replay:
         driver.sleep = _no_sleep
-    stems = {}
-    for spec in talkqa_specs:
-        for name in (spec.source, spec.target):
-            side = side_of(name)
-            if side is not None:
-                stems[dataset_stem(*side)] = side
-    cleanup = Cleanup(systems, stems, driver.inserted_from)
+    cleanup = Cleanup(systems, dataset_sides(talkqa_specs), driver.inserted_from)
     data = DataFactory("/".join(_scenario_path(request.node)), talkqa_marker)
     yield Harness(systems, driver, data, talkqa_specs, cleanup, section)
     if not environment.replay:

@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from talkqa.cleanup import Cleanup
+from talkqa.cleanup import Cleanup, dataset_sides
 from talkqa.data import DataFactory
 from talkqa.environment import Environment
 from talkqa.harness import Harness
 from talkqa.sandbox.app import Sandbox
 from talkqa.spec.dataflow import load_specs
-from talkqa.spec.names import side_of
-from talkqa.sync import SyncDriver, dataset_stem
+from talkqa.sync import SyncDriver
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
 COLLECTIONS = {
@@ -34,14 +33,8 @@ def environment() -> Iterator[Environment]:
 def harness_for(environment: Environment) -> Harness:
     systems, sesam = environment.connect()
     specs = load_specs(FEATURES)
-    stems = {}
-    for spec in specs:
-        for name in (spec.source, spec.target):
-            side = side_of(name)
-            assert side is not None
-            stems[dataset_stem(*side)] = side
     driver = SyncDriver(sesam)
-    cleanup = Cleanup(systems, stems, driver.inserted_from)
+    cleanup = Cleanup(systems, dataset_sides(specs), driver.inserted_from)
     return Harness(systems, driver, DataFactory("cleanup", "tqa-0000abcd"), specs, cleanup)
 
 
