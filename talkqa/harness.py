@@ -20,7 +20,7 @@ from typing import Any
 from talkqa.cleanup import Cleanup
 from talkqa.data import DataFactory
 from talkqa.spec.catalogue import Entity, load_catalogue
-from talkqa.spec.compare import Comparison, Link, id_field, referenced_entity, values_at
+from talkqa.spec.compare import Comparison, Link, referenced_entity, values_at
 from talkqa.spec.dataflow import Mapping as Row
 from talkqa.spec.dataflow import SectionSpec
 from talkqa.spec.names import Named, Side, pair, resolve, side_of
@@ -72,7 +72,7 @@ class Harness:
         self.systems, self.driver, self.data = systems, driver, data
         self.specs, self.cleanup, self.section = list(specs), cleanup, section
         self.records: dict[Side, list[Record]] = {}
-        self.syncs: list[SyncReport] = []
+        self.syncs: list[SyncReport] = []  # what each sync took, for timing reports
         self.comparisons: list[Comparison] = []  # every row checked, for the report
 
     # -- names and records ----------------------------------------------------------------
@@ -101,9 +101,9 @@ class Harness:
     def rows_on(self, side: Side) -> list[tuple[SectionSpec, Row, str]]:
         """Every property row with a path on `side`: (section, row, "source"|"target")."""
         found = []
-        for spec in [self.section, *self.specs]:
-            if spec is None:
-                continue
+        own = self.section.key if self.section is not None else None
+        others = [spec for spec in self.specs if spec.key != own]
+        for spec in [self.section, *others] if self.section is not None else others:
             for end, name in (("source", spec.source), ("target", spec.target)):
                 if side_of(name) == side:
                     found += [(spec, row, end) for row in spec.properties]
@@ -249,6 +249,3 @@ class Harness:
             return self.driver.linked_id(origin_system, entity, record_id, *other)
 
         return linked
-
-    def id_of(self, record: Record) -> str:
-        return str(record.value(id_field(_entity(record.named.side))) or record.id)
