@@ -83,7 +83,7 @@ class Sandbox:
         self.customerp = CustomerpApi(self.clock, credentials.customerp)
         catalogue = load_catalogue()
         handles = {
-            key: SystemHandle(key, catalogue.systems[key], api.collections)
+            key: SystemHandle(key, catalogue.systems[key], api.collections, api.render)
             for key, api in (
                 ("zohocrm", self.zohocrm),
                 ("webcrm", self.webcrm),

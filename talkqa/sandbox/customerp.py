@@ -224,6 +224,10 @@ class CustomerpApi(EmulatedApi):
 
     # -- the read path ----------------------------------------------------------------
 
+    def render(self, entity_name: str, record: Record) -> dict[str, Any]:
+        """A stored record as a GET answers it (what Talk reads): `as_json`."""
+        return self.as_json(entity_name, record)
+
     def as_json(self, entity_name: str, record: Record) -> dict[str, Any]:
         """A stored record as the API answers it: every field, computed ones included."""
         resource = self._by_entity[entity_name]

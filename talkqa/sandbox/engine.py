@@ -3,13 +3,14 @@
 Every section of the features whose two systems are served gets a forward pipe (source
 -> target: creates, links, carries edits) and a reverse pipe (target -> source: carries
 edits of linked records back, never creates). The engine works on the emulations'
-collections in-process, as Talk's share pipes work on the systems' APIs; the Sesam API
-(`talkqa.sandbox.sesam`) drives it through `run`, `backlog` and `entities`.
+collections in-process, as Talk's share pipes work on the systems' APIs: it reads each
+record through its API's own rendering (`SystemHandle.render`, what a GET answers) and
+writes into the collections. The Sesam API (`talkqa.sandbox.sesam`) drives it through
+`run`, `backlog` and `entities`.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,7 +156,7 @@ class TalkEngine:
                 if (live := records.get(key)) is not None:
                     entity["$last-modified"] = live.modified.isoformat()
                     entity[id_field(end.entity)] = live.id
-                    entity.update(copy.deepcopy(live.fields))
+                    entity.update(end.show(live).json)  # as the system's API answers it
                 found.append(entity)
         return found if limit is None else found[:limit]
 

@@ -1,14 +1,16 @@
-"""Property paths on stored records: what a mapping row reads and where it writes.
+"""Property paths on records: what a mapping row reads and where it writes.
 
-Collections store each system's API shape minus what the system maintains itself, so a
-path needs interpreting: the entity's id field is the record id, `billing_address.city`
-is a member of a nested object, `Account_Name.id` is the id a lookup stores, and
-read-only timestamps come from the record's own times.
+Talk reads a record as the system's API answers it (the API's own rendering: Zoho's
+datetimes at seconds with an offset, a lookup as `{"name", "id"}`, webCRM's defaults) and
+writes into the stored shape: the API's JSON minus what the system maintains itself. A
+path needs interpreting: `billing_address.city` is a member of a nested object, and
+`Account_Name.id` (or `Account_Name`, a lookup) is the id of the referenced record.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from talkqa.sandbox.store import Record
@@ -39,26 +41,22 @@ def written_field(entity: Entity, path: str) -> Field | None:
     return entity.fields.get(path) or reference_of(entity, path)
 
 
-def read(entity: Entity, record: Record, path: str) -> Any:
-    """The value of `path` on a stored record (None when absent)."""
-    if path == id_field(entity):
-        return record.id
-    fields = record.fields
-    if path in fields:
-        return copy.deepcopy(fields[path])
-    spec = entity.fields.get(path)
-    if spec is not None and spec.read_only and spec.type == "datetime":
-        return _timestamp(record, path)
-    reference = reference_of(entity, path)
-    if reference is not None and reference.name != path:
-        stored = fields.get(reference.name)
-        return stored.get("id") if isinstance(stored, dict) else stored
-    value: Any = fields
+def read(entity: Entity, shown: Mapping[str, Any], path: str) -> Any:
+    """The value of `path` in a record as its API shows it (None when absent); a
+    reference as the referenced record's id."""
+    value: Any = shown.get(path) if path in shown else _member(shown, path)
+    if isinstance(value, dict) and reference_of(entity, path) is not None:
+        value = value.get("id")
+    return copy.deepcopy(value)
+
+
+def _member(shown: Mapping[str, Any], path: str) -> Any:
+    value: Any = shown
     for part in path.split("."):
-        if not isinstance(value, dict):
+        if not isinstance(value, Mapping):
             return None
         value = value.get(part)
-    return copy.deepcopy(value)
+    return value
 
 
 def write(
@@ -81,12 +79,3 @@ def write(
     for part in member.split(".")[:-1]:
         group = group.setdefault(part, {})
     group[member.split(".")[-1]] = value
-
-
-def _timestamp(record: Record, path: str) -> str | None:
-    name = path.casefold()
-    if "creat" in name:
-        return record.created.isoformat()
-    if "modif" in name or "updat" in name:
-        return record.modified.isoformat()
-    return None

@@ -1,15 +1,19 @@
 """One Talk pipe: reads the records of one entity changed since it last looked, and
 creates, links or updates their counterparts on the other side.
 
+Talk sees a record only as the system's API answers it, so the pipe reads each record
+through the API's own rendering, and writes values converted to the target field's type.
+
 Latest version wins per property: a link remembers each property's value on both sides
 after the last synchronization, so a run sees on which side a property changed. Changed
 on one side only, that side's value travels; changed on both, the record modified later
 wins. An empty value never overwrites a filled one, and nothing is ever deleted.
+Several source rows on one target property: see `_Sync.value`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +30,7 @@ from talkqa.spec.dataflow import SectionSpec
 
 MISSING = object()  # a property never synchronized over a link (a merged pair)
 Origins = dict[tuple[Side, str], str]  # (side, record id) -> the namespaced id that caused it
+Synced = dict[tuple[Side, str], Any]  # what `Link.synced` keeps
 
 
 class Waiting(Exception):
@@ -41,6 +46,35 @@ class Endpoint:
     @property
     def collection(self) -> Collection:
         return self.handle.collections[self.side[1]]
+
+    def show(self, record: Record) -> Shown:
+        """`record` as the system's API answers it."""
+        return Shown(record, self.handle.render(self.side[1], record))
+
+    def read(self, shown: Shown, path: str) -> Any:
+        return read(self.entity, shown.json, path)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A stored record and its API answer: the record's times, the answer's values."""
+
+    record: Record
+    json: dict[str, Any]
+
+
+@dataclass
+class _Update:
+    """One linked pair's update in the making."""
+
+    source: Shown
+    target: Shown
+    link: Link
+    newer: bool  # the source record was modified after the target one
+    changes: dict[str, Any] = field(default_factory=dict)  # to store on the target
+    src_synced: Synced = field(default_factory=dict)
+    tgt_synced: Synced = field(default_factory=dict)
+    edited: list[list[Row]] = field(default_factory=list)  # the groups written
 
 
 class Pipe:
@@ -104,26 +138,40 @@ class _Sync:
     def record(self, record: Record) -> bool:
         """Synchronize one source record; True when the target side was written."""
         link = self.pipe.links.find(self.src.side, record.id)
+        shown = self.src.show(record)
         try:
             if link is not None:
-                return self.update(record, link)
-            return self.pipe.forward and self.link_or_create(record)
+                return self.update(shown, link)
+            return self.pipe.forward and self.link_or_create(shown)
         except Waiting:
             self.pipe.waiting[str(record.id)] = record.id
             return False
 
-    def link_or_create(self, record: Record) -> bool:
-        if not self.qualifies(record):
+    def link_or_create(self, shown: Shown) -> bool:
+        if not self.qualifies(shown):
             return False
         if self.pipe.section.merge_criteria and not self.fault("merge-ignored"):
-            match = self.merge_match(record)
+            match = self.merge_match(shown)
             if match is not None:
-                link = Link({self.src.side: record.id, self.tgt.side: match.id})
+                link = Link({self.src.side: shown.record.id, self.tgt.side: match.id})
                 self.keep(link)
-                return self.update(record, link)
+                return self.update(shown, link)
         if self.fault("no-create"):
             return False
-        values = self.desired(record)
+        values = self.desired(shown)
+        if not self.complete(shown, values):
+            return False
+        new = self.tgt.show(self.insert(shown, values))
+        link = Link({self.src.side: shown.record.id, self.tgt.side: new.record.id})
+        for path, rows in self.pipe.groups.items():
+            for row in rows:
+                link.synced[(self.src.side, row.read)] = self.src.read(shown, row.read)
+            link.synced[(self.tgt.side, path)] = self.tgt.read(new, path)
+        self.keep(link)
+        return True
+
+    def complete(self, shown: Shown, values: dict[str, Any]) -> bool:
+        """Whether `values` fill every required target field (else an error says which)."""
         required = [
             name
             for name, spec in self.tgt.entity.fields.items()
@@ -131,44 +179,40 @@ class _Sync:
         ]
         if required:
             self.errors.append(
-                f"{self.name(record)}: no {self.tgt.entity.name} created, "
+                f"{self.name(shown)}: no {self.tgt.entity.name} created, "
                 f"required {', '.join(required)} has no value"
             )
-            return False
-        new = self.insert(record, values)
-        link = Link({self.src.side: record.id, self.tgt.side: new.id})
-        for path, rows in self.pipe.groups.items():
-            for row in rows:
-                link.synced[(self.src.side, row.read)] = read(self.src.entity, record, row.read)
-            link.synced[(self.tgt.side, path)] = read(self.tgt.entity, new, path)
-        self.keep(link)
-        return True
+        return not required
 
-    def qualifies(self, record: Record) -> bool:
+    def qualifies(self, shown: Shown) -> bool:
         """Selective sync: only a record meeting its entity's condition gets a counterpart."""
         condition = self.src.entity.sync_when
         if condition is None or self.fault("deal-before-won"):
             return True
-        return bool(read(self.src.entity, record, condition.field) == condition.equals)
+        return bool(self.src.read(shown, condition.field) == condition.equals)
 
     def keep(self, link: Link) -> None:
         if not self.fault("lost-link"):
             self.pipe.links.add(link)
 
-    def insert(self, record: Record, values: dict[str, Any]) -> Record:
+    def insert(self, shown: Shown, values: dict[str, Any]) -> Record:
         fields: dict[str, Any] = {}
         for path, value in values.items():
             write(self.tgt.entity, None, path, value, fields)
         new = self.tgt.collection.insert(fields, by="talk")
-        self.pipe.origins[(self.tgt.side, str(new.id))] = self.name(record)
+        self.pipe.origins[(self.tgt.side, str(new.id))] = self.name(shown)
         return new
 
-    def merge_match(self, record: Record) -> Record | None:
-        """An unlinked target record equal to `record` in one of the merge criteria."""
+    def merge_match(self, shown: Shown) -> Record | None:
+        """An unlinked target record equal to `shown` in one of the merge criteria."""
         links = self.pipe.links
-        free = [t for t in self.tgt.collection.all() if links.find(self.tgt.side, t.id) is None]
+        free = [
+            self.tgt.show(t)
+            for t in self.tgt.collection.all()
+            if links.find(self.tgt.side, t.id) is None
+        ]
         for src_prop, tgt_prop in self.pipe.section.merge_criteria:
-            raw = read(self.src.entity, record, src_prop)
+            raw = self.src.read(shown, src_prop)
             if is_empty(raw):
                 continue
             try:
@@ -176,81 +220,87 @@ class _Sync:
             except ConversionError:
                 wanted = raw
             for candidate in free:
-                if same(wanted, read(self.tgt.entity, candidate, tgt_prop)):
-                    return candidate
+                if same(wanted, self.tgt.read(candidate, tgt_prop)):
+                    return candidate.record
         return None
 
-    def update(self, record: Record, link: Link) -> bool:
+    def update(self, shown: Shown, link: Link) -> bool:
         target = self.tgt.collection.get(link.ids[self.tgt.side])
         if target is None:
             return False  # gone on the other side: Talk neither deletes nor recreates
+        record = shown.record
         newer = record.modified > target.modified or (
             record.modified == target.modified and self.pipe.forward
         )
-        changes: dict[str, Any] = {}
-        src_synced: dict[tuple[Side, str], Any] = {}
-        tgt_synced: dict[tuple[Side, str], Any] = {}
-        edited: list[list[Row]] = []
+        job = _Update(shown, self.tgt.show(target), link, newer)
         for path, rows in self.pipe.groups.items():
-            if not self.pipe.forward and self.fault("no-reverse-sync", rows):
-                continue
-            now = {row.read: read(self.src.entity, record, row.read) for row in rows}
-            if all(link.synced.get((self.src.side, p), MISSING) == v for p, v in now.items()):
-                continue
-            current = read(self.tgt.entity, target, path)
-            both = link.synced.get((self.tgt.side, path), MISSING) != current
-            if both and newer == self.fault("older-edit-wins", rows):
-                continue  # changed on both sides, and the other side's edit wins
-            value = self.value(rows, record)
-            src_synced |= {(self.src.side, p): v for p, v in now.items()}
-            if self.fault("dropped-property", rows):
-                continue
-            if is_empty(value) and is_empty(current):
-                tgt_synced[(self.tgt.side, path)] = current  # nothing to write
-                continue
-            if is_empty(value) and not self.fault("empty-overwrites", rows):
-                continue  # an empty value never overwrites a filled one
-            value = self.faulty(rows, value)
-            tgt_synced[(self.tgt.side, path)] = value
-            if value != current:
-                write(self.tgt.entity, target, path, value, changes)
-                edited.append(rows)
-        if self.pipe.forward and any(self.fault("duplicate-instead-of-update", r) for r in edited):
-            self.insert(record, self.desired(record))
-            link.synced |= src_synced
+            if self.pipe.forward or not self.fault("no-reverse-sync", rows):
+                self.carry(job, path, rows)
+        link.synced |= job.src_synced
+        if self.pipe.forward and any(
+            self.fault("duplicate-instead-of-update", r) for r in job.edited
+        ):
+            self.insert(shown, self.desired(shown))
             return True
-        link.synced |= src_synced
-        if changes:
-            self.tgt.collection.update(target.id, changes, by="talk")
-        link.synced |= tgt_synced
-        return bool(changes)
+        if job.changes:
+            self.tgt.collection.update(target.id, job.changes, by="talk")
+        link.synced |= job.tgt_synced
+        return bool(job.changes)
 
-    def desired(self, record: Record) -> dict[str, Any]:
-        """The target values for `record`: every non-empty written path."""
+    def carry(self, job: _Update, path: str, rows: list[Row]) -> None:
+        """Carry a change of the source rows feeding `path` into `job`, if one is due."""
+        now = {row.read: self.src.read(job.source, row.read) for row in rows}
+        synced = job.link.synced
+        changed = [r for r in rows if synced.get((self.src.side, r.read), MISSING) != now[r.read]]
+        if not changed:
+            return  # no source row changed since the last sync: the target stays as it is
+        current = self.tgt.read(job.target, path)
+        both = synced.get((self.tgt.side, path), MISSING) != current
+        if both and job.newer == self.fault("older-edit-wins", rows):
+            return  # changed on both sides, and the other side's edit wins
+        value = self.value(changed, job.source)
+        job.src_synced |= {(self.src.side, p): v for p, v in now.items()}
+        if self.fault("dropped-property", rows):
+            return
+        if is_empty(value) and is_empty(current):
+            job.tgt_synced[(self.tgt.side, path)] = current  # nothing to write
+            return
+        if is_empty(value) and not self.fault("empty-overwrites", rows):
+            return  # an empty value never overwrites a filled one
+        value = self.faulty(rows, value)
+        job.tgt_synced[(self.tgt.side, path)] = value
+        if value != current:
+            write(self.tgt.entity, job.target.record, path, value, job.changes)
+            job.edited.append(rows)
+
+    def desired(self, shown: Shown) -> dict[str, Any]:
+        """The target values for a new record: every non-empty written path."""
         values: dict[str, Any] = {}
         for path, rows in self.pipe.groups.items():
-            value = self.value(rows, record)
+            value = self.value(rows, shown)
             if not is_empty(value) and not self.fault("dropped-property", rows):
                 values[path] = self.faulty(rows, value)
         return values
 
-    def value(self, rows: list[Row], record: Record) -> Any:
-        """The value a target path gets: the last row in order whose source has one."""
-        chosen: tuple[Row, Any] | None = None
+    def value(self, rows: list[Row], shown: Shown) -> Any:
+        """The value a target path gets from the source rows feeding it: the first row in
+        table order whose source has a value. On creation that is among all the rows; on
+        an edit among the rows whose value changed since the last sync (latest change
+        wins), so an edited row beats one that still holds its older value."""
         for row in rows:
-            value = self.translate(row, read(self.src.entity, record, row.read), record)
+            value = self.translate(row, self.src.read(shown, row.read), shown)
             if not is_empty(value):
-                chosen = (row, value)
-        if chosen is None:
-            return None
-        row, value = chosen
+                return self.converted(row, value, shown)
+        return None
+
+    def converted(self, row: Row, value: Any, shown: Shown) -> Any:
         try:
             return convert(value, row.field, self.decimals)
         except ConversionError as err:
-            self.errors.append(f"{self.name(record)}: {err}")
+            self.errors.append(f"{self.name(shown)}: {err}")
             return None
 
-    def translate(self, row: Row, value: Any, record: Record) -> Any:
+    def translate(self, row: Row, value: Any, shown: Shown) -> Any:
         """A reference as the id of the linked record on the target side."""
         if row.via is None or row.referenced is None or is_empty(value):
             return value
@@ -263,7 +313,7 @@ class _Sync:
         if self.pipe.forward:
             raise Waiting(value)
         self.errors.append(
-            f"{self.name(record)}: {row.read} refers to {namespaced(row.referenced, value)}, "
+            f"{self.name(shown)}: {row.read} refers to {namespaced(row.referenced, value)}, "
             f"which is not linked; {row.write} not written"
         )
         return None
@@ -281,5 +331,5 @@ class _Sync:
     def decimals(self) -> str:
         return self.tgt.handle.system.decimals
 
-    def name(self, record: Record) -> str:
-        return namespaced(self.src.side, record.id)
+    def name(self, shown: Shown) -> str:
+        return namespaced(self.src.side, shown.record.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from talkqa.sandbox.store import Collection
+from talkqa.sandbox.store import Collection, Record
 from talkqa.spec import catalogue
 
 
@@ -16,6 +18,9 @@ class SystemHandle:
     key: str  # catalogue key: "zohocrm", "webcrm", "customerp"
     system: catalogue.System
     collections: dict[str, Collection]  # the emulation's collections, by catalogue entity name
+    # The API's own rendering of a stored record (entity name, record -> its JSON): what
+    # Talk reads, as it sees only what the system's API answers.
+    render: Callable[[str, Record], dict[str, Any]]
 
 
 @dataclass(frozen=True)

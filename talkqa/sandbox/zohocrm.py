@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from talkqa.sandbox.clock import Clock
 from talkqa.sandbox.credentials import ZohoCredentials
-from talkqa.sandbox.store import Collection
+from talkqa.sandbox.store import Collection, Record
 from talkqa.sandbox.web import ApiError, EmulatedApi, json_response
 from talkqa.sandbox.zohocrm_auth import TokenStore, Window
 from talkqa.sandbox.zohocrm_criteria import CriteriaError, fields_of, matches, parse_criteria
@@ -64,6 +64,7 @@ class ZohoCrmApi(EmulatedApi):
         for name, entity in system.entities.items():
             registry[name] = Module(entity, self.collections[name], registry)
         self.modules = {module.name: module for module in registry.values()}
+        self._by_entity = registry
         # The base URL answered as `api_domain`; "" means the origin of the token request.
         self.api_domain = ""
         self.tokens = TokenStore(clock, credentials, token_ttl, grant_limit=token_grant_limit)
@@ -190,6 +191,10 @@ class ZohoCrmApi(EmulatedApi):
         return write_answer([self._delete(mod, i) for i in ids], 200)
 
     # --- reads ----------------------------------------------------------------------------
+
+    def render(self, entity_name: str, record: Record) -> dict[str, Any]:
+        """A stored record of a catalogue entity as a GET answers it (what Talk reads)."""
+        return self._by_entity[entity_name].render(record)
 
     def get_record(self, request: Request, module: str, record_id: str) -> Any:
         mod = self._module(module)

@@ -95,7 +95,7 @@ def make_sandbox() -> Iterator[MakeSandbox]:
         zoho, customerp = ZohoCrmApi(clock), CustomerpApi(clock)
         catalogue = load_catalogue()
         handles = {
-            key: SystemHandle(key, catalogue.systems[key], api.collections)
+            key: SystemHandle(key, catalogue.systems[key], api.collections, api.render)
             for key, api in (("zohocrm", zoho), ("customerp", customerp))
         }
         engine = TalkEngine(handles, sections, clock, FaultSet.parse(faults))
