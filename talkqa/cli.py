@@ -116,10 +116,20 @@ def _keep_copy(source: Path, checklists: Path, replace: bool) -> bool:
 
 def cmd_check(args: argparse.Namespace) -> int:
     findings = check(Path(args.checklists), Path(args.features))
-    differences = [f for f in findings if f.is_difference]
+    errors = [f for f in findings if f.is_error]
+    differences = [f for f in findings if f.is_difference and not f.is_error]
     for finding in findings:
-        prefix = "differs" if finding.is_difference else "added"
-        print(f"{prefix}: {finding}")
+        if finding.is_error:
+            print(f"error: {finding}", file=sys.stderr)
+        else:
+            print(f"{'differs' if finding.is_difference else 'added'}: {finding}")
+    if errors:
+        print(
+            f"talkqa check could not compare {args.checklists}/ with {args.features}/: "
+            "correct what is listed above, then run it again",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     if differences:
         print(
             f"{len(differences)} difference(s) between {args.checklists}/ and {args.features}/; "

@@ -33,9 +33,13 @@ class Finding:
     line: int
     message: str
     is_difference: bool = True
+    # A file that cannot be read (not a checklist, not valid Gherkin): `talkqa import`
+    # cannot mend it; it must be fixed by hand.
+    is_error: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
 
 
 def check(checklists_dir: Path, features_dir: Path) -> list[Finding]:
@@ -43,12 +47,24 @@ def check(checklists_dir: Path, features_dir: Path) -> list[Finding]:
     expected: set[Path] = set()
     documents = sorted(checklists_dir.glob("*.rst"))
     if not documents:
-        return [Finding(str(checklists_dir), 0, "no checklist (*.rst) to check against")]
+        return [
+            Finding(
+                str(checklists_dir),
+                0,
+                "no checklist (*.rst) to check against; give the folder that holds the "
+                "checklists (--checklists), or `talkqa import` one first",
+                is_error=True,
+            )
+        ]
     for document in documents:
         try:
             checklist = parse_file(document)
         except ChecklistError as err:
-            findings.append(Finding(err.path, err.line, err.message))
+            findings.append(
+                _unreadable(
+                    err, "replace it with the checklist as Sesam generated it, or remove it"
+                )
+            )
             continue
         for section, path in feature_paths(checklist, features_dir):
             expected.add(path.resolve())
@@ -59,6 +75,10 @@ def check(checklists_dir: Path, features_dir: Path) -> list[Finding]:
                 Finding(str(path), 1, "feature with no checklist section (added by QA)", False)
             )
     return findings
+
+
+def _unreadable(err: ChecklistError | FeatureError, fix: str) -> Finding:
+    return Finding(err.path, err.line, f"{err.message}; {fix}", is_error=True)
 
 
 def _check_section(checklist: Checklist, section: Section, path: Path) -> list[Finding]:
@@ -75,7 +95,7 @@ def _check_section(checklist: Checklist, section: Section, path: Path) -> list[F
     try:
         feature = read_feature(path)
     except FeatureError as err:
-        return [Finding(err.path, err.line, err.message)]
+        return [_unreadable(err, "fix it by hand (`talkqa import` cannot read it either)")]
     findings = []
     statement = feature.value("Statement")
     if statement != section.statement:

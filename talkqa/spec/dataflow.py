@@ -41,6 +41,13 @@ class SectionSpec:
     statement: str
     properties: tuple[Mapping, ...]
     merge_criteria: tuple[tuple[str, str], ...]
+    # Header key (`Source system`) -> its line in the feature, for messages.
+    header_lines: tuple[tuple[str, int], ...] = ()
+    line: int = 0  # the line of `Feature:`
+
+    def line_of(self, key: str) -> int:
+        """The feature line a header key is on (else the `Feature:` line)."""
+        return dict(self.header_lines).get(key, self.line)
 
     @property
     def heading(self) -> str:
@@ -90,6 +97,8 @@ def section_from_feature(feature: Feature) -> SectionSpec:
         statement=statement,
         properties=_mappings(feature),
         merge_criteria=merge,
+        header_lines=tuple((key, line) for key, (_, line) in feature.header.items()),
+        line=feature.line,
     )
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
 
 from talkqa.checklist.model import SystemEntity
-from talkqa.spec.catalogue import load_catalogue
+from talkqa.spec.catalogue import Entity, System, load_catalogue
 from talkqa.spec.dataflow import SectionSpec
 
 Side = tuple[str, str]  # (system key, catalogue entity name)
@@ -52,6 +54,7 @@ def resolve(text: str, section: SectionSpec | None = None) -> Named:
     words = text.strip()
     candidates: list[SystemEntity] = []
     if section is not None:
+        check_section(section)
         for prefix, side in (("source ", section.source), ("target ", section.target)):
             if words.casefold() in (str(side).casefold(), f"{prefix}{side}".casefold()):
                 candidates.append(side)
@@ -63,11 +66,88 @@ def resolve(text: str, section: SectionSpec | None = None) -> Named:
         found = side_of(name)
         if found is not None:
             return Named(words, name, found)
-    systems = ", ".join(s.title for s in load_catalogue().systems.values())
-    raise UnknownName(
+    raise UnknownName(_unknown_words(words, parts, section))
+
+
+def _unknown_words(words: str, parts: list[str], section: SectionSpec | None) -> str:
+    own = f"; this feature joins {section.source} and {section.target}" if section else ""
+    catalogue = load_catalogue()
+    for cut in range(len(parts) - 1, 0, -1):
+        system = catalogue.system_named(" ".join(parts[:cut]))
+        if system is not None:
+            entity = " ".join(parts[cut:])
+            return (
+                f"{words!r}: {system.title} has no entity {entity!r} in the catalogue "
+                f"({_known_entities(system, entity)}); name a record '<system> <entity>' "
+                f"as the features' header lines do{own}"
+            )
+    systems = ", ".join(s.title for s in catalogue.systems.values())
+    return (
         f"{words!r} names no system entity the catalogue knows; write "
-        f"'<system> <entity>' as the checklist does (systems: {systems})"
+        f"'<system> <entity>' as the checklist does (systems: {systems}){own}"
     )
+
+
+def _suggestion(wanted: str, known: Iterable[str], form: str = "; did you mean {!r}?") -> str:
+    """`form` filled with the nearest known name, when one is near; else nothing."""
+    found = get_close_matches(wanted, list(known), n=1, cutoff=0.6)
+    return form.format(found[0]) if found else ""
+
+
+def _known_entities(system: System, wanted: str) -> str:
+    names = list(system.entities)
+    return f"entities: {', '.join(names)}{_suggestion(wanted, names)}"
+
+
+def check_section(section: SectionSpec) -> None:
+    """A section the catalogue can serve: its header names systems and entities the
+    catalogue knows, and its property rows name their fields. Else `UnknownName` with
+    the feature's file and line, and what to change."""
+    entities = [_section_side(section, end) for end in ("Source", "Target")]
+    for row in section.properties:
+        for entity, path in zip(entities, (row.source, row.target), strict=True):
+            if entity.field(path) is not None:
+                continue
+            system = load_catalogue().systems[entity.system]
+            near = _suggestion(path, entity.fields, " (did you mean {!r}?)")
+            raise UnknownName(
+                f"{_where(section, row.line or section.line)}: the property row "
+                f"{row.source} -> {row.target}: {system.title} {entity.name} has no "
+                f"property {path!r}{near}; correct the row in the "
+                f"feature's 'Examples: Properties' (the {system.title} fields talkqa knows "
+                f"are in talkqa/spec/systems/{system.key}.toml)"
+            )
+
+
+def _where(section: SectionSpec, line: int) -> str:
+    """`features/x.feature:6`: the path as given, or relative to the working folder."""
+    path = Path(section.feature_path)
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())
+    return f"{path}:{line}"
+
+
+def _section_side(section: SectionSpec, end: str) -> Entity:
+    name = section.source if end == "Source" else section.target
+    catalogue = load_catalogue()
+    system = catalogue.system_named(name.system)
+    where = _where(section, section.line_of(f"{end} system"))
+    if system is None:
+        systems = [s.title for s in catalogue.systems.values()]
+        raise UnknownName(
+            f"{where}: '{end} system: {name.system}' names no system the catalogue knows "
+            f"(systems: {', '.join(systems)}{_suggestion(name.system, systems)}); correct "
+            "the feature's header line, or describe the system in talkqa/spec/systems/"
+        )
+    entity = system.entity_named(name.entity)
+    if entity is None:
+        where = _where(section, section.line_of(f"{end} entity"))
+        raise UnknownName(
+            f"{where}: '{end} entity: {name.entity}': {system.title} has no such entity in "
+            f"the catalogue ({_known_entities(system, name.entity)}); correct the feature's "
+            f"header line, or add the entity to talkqa/spec/systems/{system.key}.toml"
+        )
+    return entity
 
 
 def pair(

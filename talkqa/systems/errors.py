@@ -42,7 +42,8 @@ class SystemApiError(ConnectorError):
         self.status, self.body = status, body
         self.problem = problem or error_text(body) or "no error message"
         message = f"{system}: {method} {url} answered {status}: {self.problem}"
-        super().__init__(f"{message}. {hint}" if hint else message)
+        stop = "" if message.endswith((".", "!", "?")) else "."
+        super().__init__(f"{message}{stop} {hint}" if hint else message)
 
 
 class AuthenticationFailed(SystemApiError):

@@ -143,6 +143,13 @@ class HttpClient:
             return SystemApiError(*args, problem=problem, hint=hint)
         if status == 404:
             return NotFound(*args, problem=problem)
+        if status >= 500:
+            hint = (
+                f"{self.system} failed on its side: check its status (the sandbox: its "
+                "output), then run again; if it keeps failing on this request, report the "
+                f"request to {self.system}'s owners."
+            )
+            return SystemApiError(*args, problem=problem, hint=hint)
         return SystemApiError(*args, problem=problem)
 
     def _gave_up(
