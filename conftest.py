@@ -1,3 +1,9 @@
 """Registers the talkqa plugin and the step library for every test under this folder."""
 
-pytest_plugins = ["talkqa.pytest_plugin", "steps.records", "steps.sync", "steps.properties"]
+pytest_plugins = [
+    "talkqa.pytest_plugin",
+    "talkqa.pytest_allure",
+    "steps.records",
+    "steps.sync",
+    "steps.properties",
+]

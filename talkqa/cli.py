@@ -13,6 +13,7 @@ from pathlib import Path
 from talkqa.checklist import Checklist, ChecklistError, parse_file
 from talkqa.checklist.drift import check
 from talkqa.checklist.importer import import_checklist
+from talkqa.report import command as report_command
 from talkqa.sandbox import command as sandbox_command
 
 EXIT_DIFFERENCES = 1
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_check)
 
     sandbox_command.add_parser(sub)
+    report_command.add_parser(sub)
     return parser
 
 

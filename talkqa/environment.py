@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+
 from talkqa.cassettes import replay_description
 from talkqa.systems import RecordApi, Sesam, connect, settings_from_description, settings_from_env
 
@@ -40,11 +42,16 @@ class Environment:
         return self.mode == "replay"
 
     def connect(
-        self, sleep: Callable[[float], None] | None = None
+        self,
+        sleep: Callable[[float], None] | None = None,
+        session: requests.Session | None = None,
     ) -> tuple[dict[str, RecordApi], Sesam]:
-        """A connector per system, logged in lazily; `sleep` replaces waiting (replay)."""
+        """A connector per system, logged in lazily; `sleep` replaces waiting (replay);
+        `session`, shared by all four, is where a report hooks in."""
         settings = settings_from_description(self.description)
         http: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        if session is not None:
+            http["session"] = session
         systems: dict[str, RecordApi] = {}
         for key in RECORD_SYSTEMS:
             connector = connect(key, settings[key], **http)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from pytest_bdd.parser import ScenarioTemplate
 from pytest_bdd.reporting import scenario_reports_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
@@ -107,7 +108,7 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     return None
 
 
-def _template(item: pytest.Item) -> ScenarioTemplate | None:
+def scenario_template(item: pytest.Item) -> ScenarioTemplate | None:
     function = getattr(item, "function", None)
     return scenario_wrapper_template_registry.get(function) if function else None
 
@@ -117,7 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     examples have no rows would run once with `<placeholders>`: it is skipped."""
     replay = _mode(config) == "replay"
     for item in items:
-        template = _template(item)
+        template = scenario_template(item)
         if template is None:
             continue
         item.add_marker(pytest.mark.vcr)
@@ -127,13 +128,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=NOT_AUTOMATED))
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)  # inside allure's: it reads what this writes
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed scenario reads as what failed and where, not as a traceback through
     pytest-bdd: the step, and the defect, the cassette or the environment to look at."""
     report = yield
     error = call.excinfo.value if call.excinfo is not None else None
-    if error is None or not report.failed or _template(item) is None:
+    if error is None or not report.failed or scenario_template(item) is None:
         return report
     step = _failed_step(item)
     if isinstance(error, CannotOverwriteExistingCassetteException):
@@ -223,6 +224,12 @@ def _features(config: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def talkqa_environment(request: pytest.FixtureRequest) -> Environment:
     """Where the scenarios' requests go (see `talkqa.environment`)."""
+    environment = _environment(request)
+    request.config.stash[ENVIRONMENT_KEY] = environment
+    return environment
+
+
+def _environment(request: pytest.FixtureRequest) -> Environment:
     mode = _mode(request.config)
     if mode == "replay":
         return replay_environment()
@@ -232,6 +239,9 @@ def talkqa_environment(request: pytest.FixtureRequest) -> Environment:
         except ConnectorError as err:
             raise pytest.UsageError(f"talkqa: {err}") from None
     return Environment(mode, "sandbox", request.getfixturevalue("talkqa_sandbox"))
+
+
+ENVIRONMENT_KEY = pytest.StashKey[Environment]()
 
 
 @pytest.fixture(scope="session")
@@ -251,15 +261,22 @@ def talkqa_marker(talkqa_environment: Environment) -> str:
 
 
 @pytest.fixture(scope="session")
-def vcr_config(talkqa_environment: Environment) -> dict[str, Any]:
+def talkqa_scrubber(talkqa_environment: Environment) -> cassettes.Scrubber:
+    """The run's scrubber: what it learns from one answer (a token) it masks everywhere,
+    in cassettes and in the report alike."""
+    return cassettes.Scrubber(talkqa_environment.description)
+
+
+@pytest.fixture(scope="session")
+def vcr_config(talkqa_scrubber: cassettes.Scrubber) -> dict[str, Any]:
     """pytest-recording's configuration: scrubbed JSON cassettes matched on everything."""
-    return cassettes.vcr_config(cassettes.Scrubber(talkqa_environment.description))
+    return cassettes.vcr_config(talkqa_scrubber)
 
 
 def _scenario_path(item: pytest.Item) -> tuple[str, str]:
     """(`<dataflow>/<feature>`, the rendered scenario name as a file name): what names a
     scenario's cassette and seeds its data, stable when other scenarios come and go."""
-    template = _template(item)
+    template = scenario_template(item)
     if template is None:
         return "other", cassettes.cassette_name(item.name)
     feature = Path(template.feature.filename)
@@ -288,7 +305,7 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def section(request: pytest.FixtureRequest) -> SectionSpec | None:
     """The section of the scenario's feature; None outside a feature."""
-    template = _template(request.node)
+    template = scenario_template(request.node)
     if template is None:
         return None
     try:
@@ -304,11 +321,14 @@ def harness(
     talkqa_specs: list[SectionSpec],
     talkqa_marker: str,
     section: SectionSpec | None,
+    talkqa_http_session: requests.Session,
 ) -> Iterator[Harness]:
     """The scenario's harness: fresh connectors (their logins are in its cassette), its
     own data, and cleanup of what it made once it ends (record and live runs)."""
     environment = talkqa_environment
-    systems, sesam = environment.connect(_no_sleep if environment.replay else None)
+    systems, sesam = environment.connect(
+        _no_sleep if environment.replay else None, session=talkqa_http_session
+    )
     driver = SyncDriver(sesam, timeout=request.config.getoption("talkqa_sync_timeout"))
     if environment.replay:
         driver.sleep = _no_sleep
