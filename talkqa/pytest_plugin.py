@@ -128,6 +128,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=NOT_AUTOMATED))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Features the specs cannot be read from, or a live run without its variables, stop
+    the run once with what to fix, rather than failing every scenario with it."""
+    config = session.config
+    if config.option.collectonly or not any(scenario_template(i) for i in session.items):
+        return
+    try:
+        load_specs(_features(config))
+        mode = _mode(config)
+        if mode != "replay" and config.getoption("talkqa_env") == "live":
+            live_environment(mode, os.environ)
+    except (SpecError, ConnectorError) as err:
+        raise pytest.UsageError(f"talkqa: {err}") from None
+
+
 @pytest.hookimpl(wrapper=True, trylast=True)  # inside allure's: it reads what this writes
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed scenario reads as what failed and where, not as a traceback through

@@ -283,11 +283,6 @@ def test_check_of_a_folder_without_checklists_says_which_folder_to_give(project:
     assert_no_traceback(result.stdout + result.stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pytest-bdd's TokenError reaches the report as a collection traceback: "
-    "steps/test_checklists.py (or the plugin) must turn it into a short CollectError",
-)
 def test_a_feature_that_is_not_valid_gherkin_fails_the_suite_with_its_file_and_line(
     tmp_path: Path,
 ) -> None:
@@ -304,11 +299,6 @@ def test_a_feature_that_is_not_valid_gherkin_fails_the_suite_with_its_file_and_l
     assert_no_traceback(output)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plugin raises pytest.UsageError inside the talkqa_specs fixture, which "
-    "pytest reports as each test's traceback instead of one usage error",
-)
 def test_a_feature_without_its_header_line_stops_the_suite_with_one_message(
     tmp_path: Path,
 ) -> None:
@@ -525,11 +515,6 @@ def test_refused_credentials_name_the_system_the_request_and_the_variable_to_che
     assert_no_traceback(result.stdout + result.stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plugin raises pytest.UsageError inside the talkqa_environment fixture, "
-    "which pytest reports as a traceback per test instead of one usage error",
-)
 def test_a_live_run_without_its_variables_names_them_once(live_suite: Path) -> None:
     result = run_suite(
         live_suite, "-k", NEW_CUSTOMER, "--disable-recording", "--talkqa-env", "live"
