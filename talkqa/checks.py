@@ -8,6 +8,7 @@ property, both values and both records; a row that cannot be checked in a direct
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -170,12 +171,18 @@ def change_arrived(
     if change.skipped is not None:
         return change.skipped
     origin = harness.read(change.record)
+    return _row_holds(harness, origin, other_text, change.paths[0], other_path, data_type)
+
+
+def _row_holds(
+    harness: Harness, origin: Record, other_text: str, path: str, other_path: str, data_type: str
+) -> Comparison | Skipped:
+    """The row `path` / `other_path` agrees between `origin` (as given) and the linked
+    record as it is now."""
     destination = harness.read(harness.record(other_text))
     spec, direction = harness.pair(origin.named, destination.named)
     source, target = (origin, destination) if direction == "forward" else (destination, origin)
-    paths = (
-        (change.paths[0], other_path) if direction == "forward" else (other_path, change.paths[0])
-    )
+    paths = (path, other_path) if direction == "forward" else (other_path, path)
     row = next(
         (r for r in spec.properties if (r.source, r.target) == paths),
         Row(*paths, normalise_type(data_type), data_type),
@@ -193,6 +200,65 @@ def change_arrived(
     if isinstance(compared.outcome, Mismatch):
         raise SyncDefect(f"{compared.outcome}", [compared])
     return compared.outcome if isinstance(compared.outcome, Skipped) else compared
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Both sides changed one property between two syncs: `later` was changed last."""
+
+    later: Edit
+    value: object
+
+
+def change_both(
+    harness: Harness, text: str, path: str, other_text: str, other_path: str
+) -> Conflict:
+    """Change `path` on one record, then `other_path` on the linked one, then sync once:
+    "latest version wins" says the second change is what both sides keep."""
+    first, second = harness.record(text), harness.record(other_text)
+    spec, direction = harness.pair(first.named, second.named)
+    paths = (path, other_path) if direction == "forward" else (other_path, path)
+    row = next((r for r in spec.properties if (r.source, r.target) == paths), None)
+    if row is None:
+        raise ScenarioError(f"no property row {paths[0]} -> {paths[1]} in {spec.heading}")
+    harness.update(first, {path: harness.new_value(first, path, row.data_type)})
+    value = harness.new_value(second, other_path, row.data_type)
+    harness.update(second, {other_path: value})
+    harness.synchronize()
+    return Conflict(Edit(second, [other_path]), value)
+
+
+def later_change_kept(
+    harness: Harness, conflict: Conflict, text: str, path: str, data_type: str
+) -> None:
+    """The record changed last still holds its change, and the other record took it."""
+    later = harness.read(conflict.later.record)
+    kept = later.value(conflict.later.paths[0])
+    if kept != conflict.value:
+        raise SyncDefect(
+            f"latest version wins: {later}'s {conflict.later.paths[0]} was changed last, to "
+            f"{conflict.value!r}, but holds {kept!r} after the sync (the earlier edit won)"
+        )
+    _row_holds(harness, later, text, conflict.later.paths[0], path, data_type)
+
+
+def clear_property(harness: Harness, text: str, path: str) -> Edit:
+    """Empty one property, then sync; the `Edit` keeps the record as it was before."""
+    record = harness.read(harness.record(text))
+    if record.value(path) in (None, "", []):
+        raise ScenarioError(f"{record}'s {path} is already empty: nothing to clear")
+    before = Record(record.named, record.id, copy.deepcopy(record.fields))  # read() updates
+    harness.update(record, {path: None})
+    harness.synchronize()
+    return Edit(before, [path])
+
+
+def value_kept(
+    harness: Harness, cleared: Edit, other_text: str, other_path: str, data_type: str
+) -> None:
+    """ "An empty value never overwrites a non-empty one": the linked record still holds
+    the value the cleared property had."""
+    _row_holds(harness, cleared.record, other_text, cleared.paths[0], other_path, data_type)
 
 
 def not_linked(harness: Harness, origin_text: str, other_text: str) -> None:

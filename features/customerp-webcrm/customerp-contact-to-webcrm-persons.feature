@@ -47,3 +47,17 @@ Feature: Customerp to Webcrm Dataflow: Customerp Contact to Webcrm Persons
       | mobile      | PersonMobilePhone    | string    |
       | title       | PersonTitle          | string    |
       | customer_id | PersonOrganisationId | string    |
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change title, the change made last wins
+    Given a Customerp Contact linked with a Webcrm Persons
+    When the Customerp Contact's "title" and then the Webcrm Persons's "PersonTitle" are changed and the dataflow has synchronized
+    Then both hold the Webcrm Persons's change, the Customerp Contact's "title" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the Customerp Contact's title leaves the Webcrm Persons's PersonTitle
+    Given a Customerp Contact linked with a Webcrm Persons
+    When the Customerp Contact's "title" is emptied and the dataflow has synchronized
+    Then the Webcrm Persons's "PersonTitle" still holds its value as string

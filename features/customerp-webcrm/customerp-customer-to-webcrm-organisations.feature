@@ -59,3 +59,17 @@ Feature: Customerp to Webcrm Dataflow: Customerp Customer to Webcrm Organisation
     When the dataflow has synchronized
     Then a linked Customerp Customer holds the ZohoCRM Account's values
     And a linked Webcrm Organisations holds the Customerp Customer's values
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change website, the change made last wins
+    Given a Customerp Customer linked with a Webcrm Organisations
+    When the Customerp Customer's "website" and then the Webcrm Organisations's "OrganisationWww" are changed and the dataflow has synchronized
+    Then both hold the Webcrm Organisations's change, the Customerp Customer's "website" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the Customerp Customer's website leaves the Webcrm Organisations's OrganisationWww
+    Given a Customerp Customer linked with a Webcrm Organisations
+    When the Customerp Customer's "website" is emptied and the dataflow has synchronized
+    Then the Webcrm Organisations's "OrganisationWww" still holds its value as string

@@ -45,3 +45,17 @@ Feature: Customerp to Webcrm Dataflow: Customerp Product to Webcrm Products
       | cost_price     | ProductCostPrice | decimal   |
       | stock_quantity | ProductQuantity  | float     |
       | vat_code       | ProductVatCode   | string    |
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change vat_code, the change made last wins
+    Given a Customerp Product linked with a Webcrm Products
+    When the Customerp Product's "vat_code" and then the Webcrm Products's "ProductVatCode" are changed and the dataflow has synchronized
+    Then both hold the Webcrm Products's change, the Customerp Product's "vat_code" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the Customerp Product's vat_code leaves the Webcrm Products's ProductVatCode
+    Given a Customerp Product linked with a Webcrm Products
+    When the Customerp Product's "vat_code" is emptied and the dataflow has synchronized
+    Then the Webcrm Products's "ProductVatCode" still holds its value as string

@@ -51,3 +51,17 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Account to Customerp Customer
       | Shipping_City   | delivery_address.city       | string    |
       | Employees       | employees                   | integer   |
       | Annual_Revenue  | annual_revenue              | decimal   |
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change Website, the change made last wins
+    Given a ZohoCRM Account linked with a Customerp Customer
+    When the ZohoCRM Account's "Website" and then the Customerp Customer's "website" are changed and the dataflow has synchronized
+    Then both hold the Customerp Customer's change, the ZohoCRM Account's "Website" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the ZohoCRM Account's Website leaves the Customerp Customer's website
+    Given a ZohoCRM Account linked with a Customerp Customer
+    When the ZohoCRM Account's "Website" is emptied and the dataflow has synchronized
+    Then the Customerp Customer's "website" still holds its value as string

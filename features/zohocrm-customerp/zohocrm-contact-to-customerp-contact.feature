@@ -48,3 +48,17 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Contact to Customerp Contact
       | Title           | title         | string    |
       | Email_Opt_Out   | email_opt_out | boolean   |
       | Account_Name.id | customer_id   | string    |
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change Title, the change made last wins
+    Given a ZohoCRM Contact linked with a Customerp Contact
+    When the ZohoCRM Contact's "Title" and then the Customerp Contact's "title" are changed and the dataflow has synchronized
+    Then both hold the Customerp Contact's change, the ZohoCRM Contact's "Title" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the ZohoCRM Contact's Title leaves the Customerp Contact's title
+    Given a ZohoCRM Contact linked with a Customerp Contact
+    When the ZohoCRM Contact's "Title" is emptied and the dataflow has synchronized
+    Then the Customerp Contact's "title" still holds its value as string

@@ -53,3 +53,17 @@ Feature: ZohoCRM to Customerp Dataflow: ZohoCRM Deal to Customerp Order
     Given a new ZohoCRM Deal that is not yet won
     When the dataflow has synchronized
     Then no Customerp Order is linked with the ZohoCRM Deal
+
+  # Added by QA: Talk's conflict rules (latest version wins; an empty value never
+  # overwrites a non-empty one), which every section of the dataflow follows.
+  @item:latest-wins
+  Scenario: When both sides change Description, the change made last wins
+    Given a ZohoCRM Deal linked with a Customerp Order
+    When the ZohoCRM Deal's "Description" and then the Customerp Order's "description" are changed and the dataflow has synchronized
+    Then both hold the Customerp Order's change, the ZohoCRM Deal's "Description" as string
+
+  @item:empty-never-overwrites
+  Scenario: Emptying the ZohoCRM Deal's Description leaves the Customerp Order's description
+    Given a ZohoCRM Deal linked with a Customerp Order
+    When the ZohoCRM Deal's "Description" is emptied and the dataflow has synchronized
+    Then the Customerp Order's "description" still holds its value as string

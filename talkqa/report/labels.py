@@ -20,6 +20,16 @@ SCENARIO_LABEL = "talkqa.scenario"
 # From `reports/allure-report/index.html` to the repository and to the filled-in checklist.
 TO_REPOSITORY = "../../"
 TO_STATUS = "../checklist-status.html"
+FORWARD_ITEMS = frozenset(
+    {
+        "created",
+        "source-edit",
+        "merge",
+        "condition-met",
+        "condition-not-met",
+        "empty-never-overwrites",
+    }
+)
 # The outline columns that say which property row a scenario checks.
 ROW_PARAMETERS = ("source", "target", "data type")
 
@@ -48,9 +58,9 @@ def direction(item: str | None, spec: SectionSpec) -> str | None:
     forward = f"{spec.source.system} -> {spec.target.system}"
     if item == "target-edit":
         return f"{spec.target.system} -> {spec.source.system}"
-    if item == "properties":
+    if item in ("properties", "latest-wins"):
         return f"{forward}, then back"
-    if item in ("created", "source-edit", "merge", "condition-met", "condition-not-met"):
+    if item in FORWARD_ITEMS:
         return forward
     return None
 
