@@ -68,6 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="inject a sync defect into the embedded sandbox (talkqa sandbox --list-faults)",
     )
     group.addoption(
+        "--talkqa-section",
+        action="append",
+        default=[],
+        metavar="DATAFLOW/FEATURE",
+        help="run only this section's scenarios (`zohocrm-customerp/zohocrm-deal-to-"
+        "customerp-order`; repeatable)",
+    )
+    group.addoption(
         "--talkqa-features",
         default="features",
         help="the features folder the specs and the sandbox's Talk engine read "
@@ -117,6 +125,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Scenarios get a cassette each, and no network in replay; an outline whose
     examples have no rows would run once with `<placeholders>`: it is skipped."""
     replay = _mode(config) == "replay"
+    _select_sections(config, items)
     for item in items:
         template = scenario_template(item)
         if template is None:
@@ -141,6 +150,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             live_environment(mode, os.environ)
     except (SpecError, ConnectorError) as err:
         raise pytest.UsageError(f"talkqa: {err}") from None
+
+
+def _select_sections(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("talkqa_section", default=[]))
+    if not wanted:
+        return
+    keep = [i for i in items if scenario_template(i) is None or _scenario_path(i)[0] in wanted]
+    if not keep:
+        raise pytest.UsageError(
+            f"talkqa: --talkqa-section {', '.join(sorted(wanted))} selects no scenario; "
+            "name a section as <dataflow>/<feature file stem>"
+        )
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)  # inside allure's: it reads what this writes

@@ -1,0 +1,47 @@
+"""`talkqa prove` as CI runs it: a fault of each kind (a property row, a conflict rule, a
+selective-sync condition) injected live into the sandbox fails the item that names it,
+and the suite without faults passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def test_each_injected_fault_fails_the_item_that_names_it_and_nothing_cries_wolf() -> None:
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "talkqa"),
+            "prove",
+            "--fault",
+            "dropped-property",
+            "--fault",
+            "older-edit-wins",
+            "--fault",
+            "deal-before-won",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
+    assert "without faults: 85 passed, 0 failed" in out
+    assert "faults detected / injected: 13 / 13" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("dropped-property ")]
+    assert len(rows) == 6
+    account = next(r for r in rows if r[1].endswith("zohocrm-account-to-customerp-customer"))
+    assert account[2:4] == ["Phone", "yes"]
+    failed = " ".join(account[4:])
+    assert "properties: Phone -> phone" in failed
+    assert "properties: Website -> website" not in failed  # the other rows still pass
+    (deal,) = [line for line in out.splitlines() if line.startswith("deal-before-won ")]
+    assert deal.split()[3:] == ["yes", "condition-not-met"]
