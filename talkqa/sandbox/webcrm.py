@@ -340,7 +340,8 @@ class WebcrmApi(EmulatedApi):
         out[spec.updated_field] = iso(record.modified)
         if kind == "Persons":
             parts = (out["PersonFirstName"], out["PersonMiddleName"], out["PersonLastName"])
-            out["PersonName"] = " ".join(p for p in parts if p) or out["PersonName"]
+            # str(): a name written with a wrong type (a fault) must not break the answer
+            out["PersonName"] = " ".join(str(p) for p in parts if p) or out["PersonName"]
         return out
 
     def _existing(self, kind: str, record_id: int) -> Record:

@@ -128,6 +128,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _same_text(expected: Any, actual: Any) -> bool:
+    """Text equal as text; text that arrives as a list (or a list as bare text of one
+    item) is a wrong type, even when it reads the same."""
+    lists = isinstance(expected, list), isinstance(actual, list)
+    if lists[0] != lists[1] and isinstance(expected if lists[1] else actual, str):
+        one = expected if lists[0] else actual
+        if len(one) == 1:
+            return False
+    return _text(expected) == _text(actual)
+
+
 def _as_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
@@ -228,7 +239,7 @@ def _same_list(expected: Any, actual: Any) -> bool:
 _Rule = Callable[[Any, Any], bool]
 RULES: dict[str, _Rule] = {
     # Text: numbers by str(), booleans as true/false; None and "" alike; exact otherwise.
-    "string": lambda e, a: _text(e) == _text(a),
+    "string": lambda e, a: _same_text(e, a),
     # Whole numbers however written: 5 == "5" == 5.0; "5,00" is a wrong format.
     "integer": _parsed(_as_integer, lambda e, a: bool(e == a)),
     # Decimal from the text: "1234.50" == 1234.5; "1.234,50" is a wrong format.

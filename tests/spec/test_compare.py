@@ -533,3 +533,12 @@ def test_the_module_keeps_to_its_layer() -> None:
     imported = imports_of(compare_module.__file__)
     assert "talkqa.spec.catalogue" in imported
     assert not [n for n in imported if any(n == f or n.startswith(f + ".") for f in forbidden)]
+
+
+def test_text_that_arrives_as_a_one_item_list_is_a_wrong_type() -> None:
+    from talkqa.spec.compare import RULES
+
+    assert not RULES["string"]("+47 22 33 44 55", ["+47 22 33 44 55"])
+    assert not RULES["string"](["Oslo"], "Oslo")
+    assert RULES["string"](["red", "blue"], "red, blue")  # a multi-select joined as text
+    assert RULES["string"]("Oslo", "Oslo")
