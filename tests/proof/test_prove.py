@@ -1,6 +1,6 @@
-"""`talkqa prove` as CI runs it: a fault of each kind (a property row, a conflict rule, a
-selective-sync condition) injected live into the sandbox fails the item that names it,
-and the suite without faults passes."""
+"""`talkqa prove` as CI runs it: every fault of the sandbox's catalogue, injected live into
+every section with an item to catch it, fails the item that names it, and the suite
+without faults passes."""
 
 from __future__ import annotations
 
@@ -20,12 +20,6 @@ def test_each_injected_fault_fails_the_item_that_names_it_and_nothing_cries_wolf
         [
             str(Path(sys.executable).parent / "talkqa"),
             "prove",
-            "--fault",
-            "dropped-property",
-            "--fault",
-            "older-edit-wins",
-            "--fault",
-            "deal-before-won",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -35,7 +29,10 @@ def test_each_injected_fault_fails_the_item_that_names_it_and_nothing_cries_wolf
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
     assert "without faults: 85 passed, 0 failed" in out
-    assert "faults detected / injected: 13 / 13" in out
+    (figure,) = [line for line in out.splitlines() if line.startswith("faults detected")]
+    detected, injected = (int(n) for n in figure.split(":")[1].split("/"))
+    assert detected == injected >= 50, figure
+    assert "not injected: merge-ignored" in out  # no seed section has merge criteria
     rows = [line.split() for line in out.splitlines() if line.startswith("dropped-property ")]
     assert len(rows) == 6
     account = next(r for r in rows if r[1].endswith("zohocrm-account-to-customerp-customer"))
