@@ -48,7 +48,7 @@ def both_sides_are_changed(
 def both_hold_the_later_change(
     harness: Harness, conflict: checks.Conflict, other: str, name: str, path: str, data_type: str
 ) -> None:
-    checks.later_change_kept(harness, conflict, name, path, data_type)
+    checks.later_change_kept(harness, conflict, other, name, path, data_type)
 
 
 @when(

@@ -229,9 +229,14 @@ def change_both(
 
 
 def later_change_kept(
-    harness: Harness, conflict: Conflict, text: str, path: str, data_type: str
+    harness: Harness, conflict: Conflict, later_text: str, text: str, path: str, data_type: str
 ) -> None:
     """The record changed last still holds its change, and the other record took it."""
+    if harness.named(later_text).side != conflict.later.record.named.side:
+        raise ScenarioError(
+            f"the {later_text} was not the record changed last; the step before changed "
+            f"the {conflict.later.record.named.text} last"
+        )
     later = harness.read(conflict.later.record)
     kept = later.value(conflict.later.paths[0])
     if kept != conflict.value:
@@ -248,7 +253,12 @@ def clear_property(harness: Harness, text: str, path: str) -> Edit:
     if record.value(path) in (None, "", []):
         raise ScenarioError(f"{record}'s {path} is already empty: nothing to clear")
     before = Record(record.named, record.id, copy.deepcopy(record.fields))  # read() updates
-    harness.update(record, {path: None})
+    after = harness.update(record, {path: None})
+    if after.value(path) not in (None, "", []):
+        raise ScenarioError(
+            f"{after}'s {path} still reads {after.value(path)!r} after emptying it: "
+            f"{after.named.system} does not let it be emptied; choose another property"
+        )
     harness.synchronize()
     return Edit(before, [path])
 

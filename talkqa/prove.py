@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from talkqa.report.results import ScenarioResult, read_results
+from talkqa.report.results import ResultsError, ScenarioResult, read_results
 from talkqa.sandbox.faults import FAULTS
 from talkqa.spec.catalogue import load_catalogue
 from talkqa.spec.compare import row_kind
@@ -41,6 +41,10 @@ FAULT_ITEMS = {
 }
 
 
+class ProveError(RuntimeError):
+    """A run that could not be judged: which, and what pytest said."""
+
+
 @dataclass(frozen=True)
 class Injection:
     fault: str
@@ -57,7 +61,6 @@ class Outcome:
     injection: Injection
     failed: list[str] = field(default_factory=list)  # "item" or "item: row"
     detected: bool = False
-    error: str = ""
 
 
 def injections(specs: Iterable[SectionSpec], items: dict[str, set[str]]) -> list[Injection]:
@@ -128,8 +131,15 @@ def run_section(
             command += ["--talkqa-fault", injection.option]
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
         if done.returncode not in (0, 1):
-            raise RuntimeError(done.stdout[-1500:] + done.stderr[-1500:])
-        return read_results(Path(results))
+            raise ProveError(
+                f"the run of {section} ({injection.option if injection else 'no fault'}) "
+                f"stopped with exit {done.returncode}:\n"
+                + (done.stdout[-1500:] + done.stderr[-1500:]).strip()
+            )
+        try:
+            return read_results(Path(results))
+        except ResultsError as err:
+            raise ProveError(f"the run of {section} left no results: {err}") from None
 
 
 def judge(injection: Injection, found: dict[Any, ScenarioResult]) -> Outcome:
@@ -150,35 +160,54 @@ def judge(injection: Injection, found: dict[Any, ScenarioResult]) -> Outcome:
 
 def main(args: argparse.Namespace) -> int:
     root, features = Path.cwd(), args.features
+    unknown = sorted(set(args.fault or ()) - set(FAULTS))
+    if unknown:
+        print(
+            f"error: unknown fault {', '.join(unknown)}; known: {', '.join(FAULTS)}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         specs = load_specs(root / features)
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if not specs:
+        print(
+            f"error: {root / features}: no features to prove; give the features folder "
+            "(--features)",
+            file=sys.stderr,
+        )
+        return 2
     items = _items_by_section(root / features)
-    planned = injections(specs, items)
-    if args.fault:
-        planned = [i for i in planned if i.fault in args.fault]
+    chosen = set(args.fault or FAULTS)
+    planned = [i for i in injections(specs, items) if i.fault in chosen]
     sections = sorted({s.key for s in specs})
     print(f"baseline: {len(sections)} sections without a fault ...", flush=True)
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        baseline = list(pool.map(lambda s: run_section(root, features, None, s), sections))
-        false_alarms = [r for found in baseline for r in found.values() if r.status != "passed"]
-        outcomes = list(
-            pool.map(lambda i: judge(i, run_section(root, features, i, i.section)), planned)
-        )
+    try:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            baseline = list(pool.map(lambda s: run_section(root, features, None, s), sections))
+            outcomes = list(
+                pool.map(lambda i: judge(i, run_section(root, features, i, i.section)), planned)
+            )
+    except ProveError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    false_alarms = [
+        r for found in baseline for r in found.values() if r.status in ("failed", "broken")
+    ]
     _print_table(outcomes)
-    unplaced = sorted(set(FAULTS) - {o.injection.fault for o in outcomes})
+    unplaced = sorted(chosen - {o.injection.fault for o in outcomes})
     for fault in unplaced:
         print(
             f"not injected: {fault}: no section of this suite has an item that checks it "
             f"({', '.join(FAULT_ITEMS.get(fault, ('a text property row',)))})"
         )
     detected = sum(o.detected for o in outcomes)
-    passed = sum(len(found) for found in baseline) - len(false_alarms)
+    passed = sum(r.status == "passed" for found in baseline for r in found.values())
     print(f"without faults: {passed} passed, {len(false_alarms)} failed")
     print(f"faults detected / injected: {detected} / {len(outcomes)}")
-    return 0 if detected == len(outcomes) and not false_alarms else 1
+    return 0 if outcomes and detected == len(outcomes) and not false_alarms else 1
 
 
 def _items_by_section(features: Path) -> dict[str, set[str]]:

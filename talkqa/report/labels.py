@@ -58,8 +58,10 @@ def direction(item: str | None, spec: SectionSpec) -> str | None:
     forward = f"{spec.source.system} -> {spec.target.system}"
     if item == "target-edit":
         return f"{spec.target.system} -> {spec.source.system}"
-    if item in ("properties", "latest-wins"):
+    if item == "properties":
         return f"{forward}, then back"
+    if item == "latest-wins":
+        return "both ways, one sync"
     if item in FORWARD_ITEMS:
         return forward
     return None

@@ -96,6 +96,11 @@ def read_results(results: Path) -> dict[tuple[str, str, tuple[str, ...]], Scenar
         found = _scenario_result(path)
         if found is not None and (found.key not in latest or latest[found.key].stop < found.stop):
             latest[found.key] = found
+    if not latest:
+        raise ResultsError(
+            f"{results}: no result of a talkqa scenario here; run the suite with "
+            f"`--alluredir {results}` first (the README's main command does)"
+        )
     return latest
 
 
@@ -107,6 +112,8 @@ def _scenario_result(path: Path) -> ScenarioResult | None:
             f"{path}: not a readable Allure result ({err}); delete the results folder "
             "and run the suite again"
         ) from None
+    if not isinstance(data, dict):
+        return None
     labels = _pairs(data.get("labels"))
     if SECTION_LABEL not in labels or SCENARIO_LABEL not in labels:
         return None

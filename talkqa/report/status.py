@@ -23,7 +23,7 @@ from talkqa.checklist.gherkin import (
     scenarios,
 )
 from talkqa.checklist.importer import feature_paths
-from talkqa.checklist.model import Checklist, Section
+from talkqa.checklist.model import Checklist, DocumentError, Section
 from talkqa.checklist.parser import parse_file
 from talkqa.report.labels import ROW_PARAMETERS, anchor
 from talkqa.report.results import ScenarioResult
@@ -116,7 +116,8 @@ def _counts(counter: Counter[str], always: tuple[str, ...] = ()) -> str:
 
 def overall(statuses: Iterable[str]) -> str:
     """A group's status: failed if any failed; not run if any did not run; passed if
-    the rest passed; not automated if nothing is automated."""
+    the rest passed; skipped if all that is automated was skipped; not automated if
+    nothing is."""
     found = set(statuses)
     for status in (FAILED, NOT_RUN, PASSED, SKIPPED):
         if status in found:
@@ -129,6 +130,12 @@ def overall(statuses: Iterable[str]) -> str:
 
 def fill_in(checklists: Path, features: Path, results: Results) -> list[DataflowStatus]:
     """Every checklist document in `checklists`, filled in from `results`."""
+    if not any(checklists.glob("*.rst")):
+        raise DocumentError(
+            str(checklists),
+            0,
+            "no checklist (*.rst) here; give the checklists folder (--checklists)",
+        )
     filled = []
     for document in sorted(checklists.glob("*.rst")):
         checklist = parse_file(document)
@@ -212,6 +219,8 @@ def _check(
         return Check(label, origin, NOT_RUN, "", row)
     if result.status == "passed":
         return Check(label, origin, PASSED, "", row)
+    if result.status not in ("failed", "broken", "skipped"):  # "unknown": interrupted
+        return Check(label, origin, NOT_RUN, result.reason.strip(), row)
     if result.status in ("failed", "broken"):
         return Check(label, origin, FAILED, result.reason.strip(), row)
     reason = result.reason.strip().removeprefix("Skipped: ")
