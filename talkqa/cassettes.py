@@ -10,8 +10,10 @@ library has for us:
   tenant) to a fixed placeholder, so that cassettes do not depend on where they were
   recorded. vcrpy applies `before_record_request` to a request about to be replayed as
   well, so scrubbed and placeholder values match on both sides.
-- `MATCHERS`: body and query matchers that mask run markers (`talkqa.data.MARKER_PATTERN`,
-  one per live run), so a replay reproduces a recorded request exactly but for its marker.
+- `MATCHERS`: route, query and body matchers that mask run markers
+  (`talkqa.data.MARKER_PATTERN`, one per live run), so a replay reproduces a recorded
+  request exactly but for its marker. vcrpy matches every request against every recorded
+  one with every matcher, so they work from facts computed once per request (`_facts`).
 - `replay_description()`: the environment a replay runs against: the placeholders, and
   credentials that are never sent anywhere.
 - `cassette_name()`: a file name from a scenario's rendered name.
@@ -23,8 +25,9 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from vcr import matchers as vcr_matchers
 from vcr.request import Request
@@ -56,6 +59,10 @@ NOISE_HEADERS = frozenset(
     {"user-agent", "accept", "accept-encoding", "connection", "content-length", "server", "date"}
 )
 JWT_PATTERN = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+# Answer members the scrubber learns from or replaces (`TOKEN_MEMBERS`, `api_domain`).
+_TOKEN_KEYS = re.compile(
+    '"(?:' + "|".join(sorted({*TOKEN_MEMBERS, "api_domain"})) + ')"', re.IGNORECASE
+)
 # Shorter values (an id, "true") would be replaced where they are no secret.
 _MIN_SECRET = 6
 
@@ -109,6 +116,9 @@ class Scrubber:
                 if key.endswith("_url") and isinstance(url, str) and url:
                     self.hosts[_origin(url)] = placeholder
         self.secrets = _secrets(description)
+        self._needle_of: tuple[int, ...] = ()
+        self._needle: re.Pattern[str] = JWT_PATTERN
+        self._moves: list[tuple[re.Pattern[str], str]] = []
 
     # -- values -------------------------------------------------------------------------
 
@@ -118,13 +128,28 @@ class Scrubber:
             self.secrets.append(secret)
             self.secrets.sort(key=len, reverse=True)
 
+    def _known(self) -> re.Pattern[str]:
+        """One pattern that finds anything `text` would replace (and at times more): most
+        values hold nothing to scrub, and one search tells. Rebuilt when the scrubber
+        learns a secret or a host; a host that is its own placeholder needs no move."""
+        state = (id(self.secrets), len(self.secrets), id(self.hosts), len(self.hosts))
+        if state != self._needle_of:
+            moves = {o: p for o, p in self.hosts.items() if o != p.lower()}
+            self._moves = [(re.compile(re.escape(o), re.IGNORECASE), p) for o, p in moves.items()]
+            parts = [*map(re.escape, self.secrets), JWT_PATTERN.pattern, *map(re.escape, moves)]
+            self._needle = re.compile("|".join(parts), re.IGNORECASE)
+            self._needle_of = state
+        return self._needle
+
     def text(self, value: str) -> str:
         """`value` with every known secret, JWT and real base URL replaced."""
+        if self._known().search(value) is None:
+            return value
         for secret in self.secrets:
             value = value.replace(secret, REDACTED)
         value = JWT_PATTERN.sub(REDACTED, value)
-        for origin, placeholder in self.hosts.items():
-            value = re.sub(re.escape(origin), placeholder, value, flags=re.IGNORECASE)
+        for origin, placeholder in self._moves:
+            value = origin.sub(placeholder, value)
         return value
 
     def url(self, url: str) -> str:
@@ -181,6 +206,14 @@ class Scrubber:
         return response
 
     def _response_body(self, text: str) -> str:
+        """The answer's text scrubbed; kept as it is (not parsed) when it has no token
+        member, no secret, JWT or real host, and is not a JSON string (a bare token)."""
+        if (
+            _TOKEN_KEYS.search(text) is None
+            and self._known().search(text) is None
+            and not text.lstrip().startswith('"')
+        ):
+            return text
         try:
             data = json.loads(text)
         except ValueError:
@@ -218,8 +251,7 @@ class Scrubber:
 
 
 def _masked(request: Request) -> Request:
-    """The request with its run markers masked; itself when it has none (the common case,
-    and matching runs for every recorded request)."""
+    """The request with its run markers masked; itself when it has none."""
     body = request.body
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
     if MARKER_PATTERN.search(request.uri) is None and MARKER_PATTERN.search(text) is None:
@@ -231,21 +263,104 @@ def _masked(request: Request) -> Request:
     return masked
 
 
-def body_without_markers(r1: Request, r2: Request) -> None:
-    """vcrpy's body matcher (JSON and forms compared as data), run markers masked."""
-    vcr_matchers.body(_masked(r1), _masked(r2))
+@dataclass(frozen=True)
+class _Facts:
+    """What the matchers compare of a request, run markers masked. vcrpy matches each
+    request against every recorded one, matcher by matcher: these are worked out once
+    per request, not once per pair (`_facts`)."""
+
+    uri: str  # the request's uri and body when they were worked out
+    body: bytes | None
+    where: str  # the uri, markers masked
+    url: tuple[Any, ...]  # scheme, host, port, path, and the query's pairs sorted
+    raw: bytes | None  # the body, markers masked
+    kind: str | None  # "json" or "form": `data` is the body parsed; "bytes"; None: other
+    data: Any
+
+
+_FACTS = "_talkqa_facts"
+
+
+def _facts(request: Request) -> _Facts | None:
+    """The request's facts, kept on it; None for a body that is a file or a stream."""
+    known: _Facts | None = request.__dict__.get(_FACTS)
+    if known is not None and known.uri is request.uri and known.body is request.body:
+        return known
+    body = request.body
+    if body is not None and not isinstance(body, bytes):
+        return None
+    masked = _masked(request)
+    url = (masked.scheme, masked.host, masked.port, masked.path or "/", *masked.query)
+    kind, data = _body_data(masked.body, masked.headers)
+    facts = _Facts(request.uri, body, masked.uri, url, masked.body, kind, data)
+    request.__dict__[_FACTS] = facts
+    return facts
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str:
+    value = headers.get(name, "")
+    return (value.decode("utf-8") if isinstance(value, bytes) else str(value)).lower()
+
+
+def _body_data(raw: bytes | None, headers: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """The body as vcrpy's body matcher compares it: JSON and forms as data, else bytes;
+    None for what only vcrpy decodes (chunked, XML-RPC)."""
+    content_type = _header(headers, "Content-Type")
+    if "chunked" in _header(headers, "Transfer-Encoding") or "text/xml" in content_type:
+        return None, None
+    try:
+        if "application/x-www-form-urlencoded" in content_type:
+            return "form", None if raw is None else parse_qs(raw.decode("ascii"))
+        if "application/json" in content_type:
+            return "json", json.loads(raw) if raw else None
+    except ValueError:
+        return "unparsed", raw  # compared as bytes, as vcrpy does
+    return "bytes", raw
+
+
+def url_without_markers(r1: Request, r2: Request) -> None:
+    """vcrpy's scheme, host, port, path and query matchers in one (the query's parameters
+    in any order), run markers masked."""
+    f1, f2 = _facts(r1), _facts(r2)
+    if f1 is None or f2 is None:
+        for matcher in (vcr_matchers.scheme, vcr_matchers.host, vcr_matchers.port):
+            matcher(r1, r2)
+        vcr_matchers.path(r1, r2)
+        vcr_matchers.query(_masked(r1), _masked(r2))
+    elif f1.url != f2.url:
+        raise AssertionError(f"{f1.where} != {f2.where}")
 
 
 def query_without_markers(r1: Request, r2: Request) -> None:
+    """vcrpy's query matcher (the parameters in any order), run markers masked."""
     vcr_matchers.query(_masked(r1), _masked(r2))
 
 
+def body_without_markers(r1: Request, r2: Request) -> None:
+    """vcrpy's body matcher (JSON and forms compared as data), run markers masked. The
+    difference is spelt out (vcrpy's diff) only between requests otherwise alike: the
+    recorded one a changed request is likely meant to be."""
+    f1, f2 = _facts(r1), _facts(r2)
+    if f1 is None or f2 is None or f1.kind is None or f2.kind is None:
+        vcr_matchers.body(_masked(r1), _masked(r2))
+        return
+    if f1.raw == f2.raw:
+        return
+    if f1.kind == f2.kind and f1.kind in ("json", "form") and f1.data == f2.data:
+        return
+    if f1.url != f2.url or r1.method != r2.method:
+        raise AssertionError("the bodies differ (another request: no diff)")
+    vcr_matchers.body(_masked(r1), _masked(r2))
+
+
 MATCHERS: dict[str, Callable[[Request, Request], None]] = {
-    "talkqa_body": body_without_markers,
+    "talkqa_url": url_without_markers,
     "talkqa_query": query_without_markers,
+    "talkqa_body": body_without_markers,
 }
-# The cheap and telling ones first: vcrpy stops at the first that fails.
-MATCH_ON = ("method", "path", "host", "scheme", "port", "talkqa_query", "talkqa_body")
+# vcrpy runs every matcher on every recorded request (not only until one fails), so they
+# are few and work from facts worked out once per request.
+MATCH_ON = ("method", "talkqa_url", "talkqa_body")
 
 
 def vcr_config(scrubber: Scrubber) -> dict[str, Any]:
