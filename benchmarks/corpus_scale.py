@@ -3,7 +3,8 @@
 For each size (a share of the corpus's checklists, served and unserved ones in the same
 proportion), in a scratch folder:
 
-1. import: `talkqa import` of the checklists into `features/` (timed in-process);
+1. import: `talkqa import` of the checklists into `features/` (timed in-process, the
+   fastest of three imports into fresh folders: it is mostly file writes);
 2. collection: `pytest --collect-only` of every feature with a copy of the project's
    `steps/`, `conftest.py` and pytest ini (from pyproject.toml): the dry run, and all that
    the sections the sandbox cannot run get;
@@ -86,7 +87,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def classify(corpus: Path) -> tuple[list[Path], list[Path]]:
     """The checklists with a section the sandbox can run, and the others."""
-    runnable, dry = [], []
+    runnable: list[Path] = []
+    dry: list[Path] = []
     for path in sorted(corpus.glob("*.rst")):
         sections = parse_file(path).sections
         ok = any(side_of(s.source) and side_of(s.target) for s in sections)
@@ -237,7 +239,8 @@ def measure(size: Size, scratch: Path, run_served: bool, sync_timeout: float) ->
     subscription of its own (two dataflows over the same entities, in one sandbox, fight
     over the records and never settle)."""
     root = scratch / f"corpus-{size.percent}"
-    size.import_s = import_corpus(size.documents, root)
+    trials = [import_corpus(size.documents, scratch / f"import-{size.percent}-{i}") for i in "ab"]
+    size.import_s = min([*trials, import_corpus(size.documents, root)])  # the least disturbed
     size.features = len(list((root / "features").rglob("*.feature")))
     write_suite(root)
     features = ["--talkqa-features", "features"]
@@ -327,13 +330,24 @@ def report_growth(sizes: list[Size]) -> bool:
         if name in small.runs and name in large.runs:
             a, b = small.runs[name], large.runs[name]
             figures[name] = (a.get("loop_s"), b.get("loop_s"), a.tests, b.tests)
+    if "record" in small.runs and "record" in large.runs:  # failures wait for a timeout
+        a, b = small.runs["record"], large.runs["record"]
+        figures["record, passed"] = (
+            a.get("passed_tests_s"),
+            b.get("passed_tests_s"),
+            a.figures.get("outcomes", {}).get("passed", 0),
+            b.figures.get("outcomes", {}).get("passed", 0),
+        )
     linear = True
     print(f"growth {small.percent}% -> {large.percent}% (k in time ~ scenarios^k; 1.0 linear):")
     for name, (t1, t2, n1, n2) in figures.items():
         k = exponent((t1, n1), (t2, n2))
-        ok = not k > LINEAR_GOAL
-        linear &= ok
-        print(f"  {name:12} {n1:>6} -> {n2:>6} scenarios, {t1:7.2f} -> {t2:7.2f} s: k = {k:.2f}")
+        judged = name != "record"  # its failures wait out the sync timeout: see "passed"
+        linear &= not (judged and k > LINEAR_GOAL)
+        note = "" if judged else "  (not judged: failed scenarios wait for the sync timeout)"
+        print(
+            f"  {name:14} {n1:>6} -> {n2:>6} scenarios, {t1:7.2f} -> {t2:7.2f} s: k = {k:.2f}{note}"
+        )
     collection = large.runs["collect"].get("collection_s")
     print(
         f"collection of {large.percent}%: {collection:.2f} s in pytest, "

@@ -106,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from talkqa.systems import http
     from talkqa.systems.sesam import Sesam
 
-    http.retry_after = _retry_after(http.retry_after)
+    http.retry_after = _retry_after(http.retry_after)  # type: ignore[assignment]
     SyncDriver.synchronize = _synchronize(SyncDriver.synchronize)  # type: ignore[method-assign]
     SyncDriver.linked_id = _linked_id(SyncDriver.linked_id)  # type: ignore[method-assign]
     for name in ("start", "pipes", "pump"):

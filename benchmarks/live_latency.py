@@ -70,7 +70,7 @@ def scenario_ms(scenario: dict[str, Any]) -> dict[str, float]:
     syncs = scenario["syncs"]
 
     def total(key: str) -> float:
-        return 1000 * sum(sync.get(key, 0.0) for sync in syncs)
+        return 1000 * float(sum(sync.get(key, 0.0) for sync in syncs))
 
     verify = 1000 * scenario["verify"]
     whole = total("elapsed") + verify
@@ -110,13 +110,15 @@ def report(live: Run, records: dict[str, Any]) -> bool:
         1000 * (sync["elapsed"] - sync.get("engine", 0.0)) for s in scenarios for sync in s["syncs"]
     ]
     every = [sync for s in scenarios for sync in s["syncs"]]
+
+    def mean(key: str) -> float:
+        return statistics.mean(float(sync.get(key, 0.0)) for sync in every)
+
+    calls = mean("http_calls")
     print(
-        f"per sync: added {statistics.mean(per_sync):.1f} ms mean over "
-        f"{statistics.mean(x['http_calls'] for x in every):.1f} Sesam calls "
-        f"({statistics.mean(x['http'] / x['http_calls'] for x in every) * 1000:.2f} ms each), "
-        f"{statistics.mean(x['rounds'] for x in every):.1f} rounds, "
-        f"{statistics.mean(x['engine_calls'] for x in every):.1f} pipe runs "
-        f"({statistics.mean(x['engine'] for x in every) * 1000:.2f} ms in all)"
+        f"per sync: added {statistics.mean(per_sync):.1f} ms mean over {calls:.1f} Sesam "
+        f"calls ({1000 * mean('http') / max(calls, 1e-9):.2f} ms each), {mean('rounds'):.1f} "
+        f"rounds, {mean('engine_calls'):.1f} pipe runs ({1000 * mean('engine'):.2f} ms in all)"
     )
     added = statistics.mean(r["added"] for r in rows)
     engine = statistics.mean(r["engine"] for r in rows)

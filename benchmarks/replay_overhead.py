@@ -5,10 +5,11 @@ cassette machinery (`floor_plugin`: the cassettes preloaded, pytest-recording id
 `requests`' adapter answering in recorded order). Both run in separate pytest processes,
 timed by `timing_plugin`; the ratio compares the time to run the tests (pytest's run-test
 loop), start-up and collection left out. Per scenario, it reports collection
-(`--collect-only`), cassette load, cassette matching, the steps (the call phase, matching
-included), and Allure result writing (a replay with `--alluredir` against one without).
+(`--collect-only`), cassette load, finding the recorded answers (vcrpy scrubbing and
+matching each request), the steps (the call phase, finding answers included), and Allure
+result writing (a replay with `--alluredir` against one without).
 
-    .venv/bin/python benchmarks/replay_overhead.py [--repeat N] [--suite steps]
+    .venv/bin/python benchmarks/replay_overhead.py [--repeat N] [--suite steps] [-p PLUGIN]
 
 Goal: replay within 1.5x of the floor. With --repeat N, each run is repeated N times,
 interleaved, and the fastest of each kind counts (the least disturbed by other work).
@@ -30,10 +31,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs of each kind (default 1)")
     parser.add_argument("--suite", default="steps", help="what pytest runs (default: steps)")
+    parser.add_argument(
+        "-p",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="PLUGIN",
+        help="load this pytest plugin in the replays too (e.g. a what-if that patches a part)",
+    )
     return parser.parse_args(argv)
 
 
-def measure(suite: str, repeat: int) -> dict[str, Run]:
+def measure(suite: str, repeat: int, plugins: Sequence[str] = ()) -> dict[str, Run]:
     """The collection, the replay, the replay writing Allure results, and the floor."""
     collect = [run([suite, "--collect-only", "-q"]) for _ in range(repeat)]
     replay: list[Run] = []
@@ -41,8 +50,9 @@ def measure(suite: str, repeat: int) -> dict[str, Run]:
     floor: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="talkqa-allure-") as results:
         for _ in range(repeat):  # interleaved: a busy spell of the machine hits every kind
-            replay.append(run([suite, "-q"]))
-            allure.append(run([suite, "-q", "--alluredir", results, "--clean-alluredir"]))
+            replay.append(run([suite, "-q"], plugins=plugins))
+            allure_args = [suite, "-q", "--alluredir", results, "--clean-alluredir"]
+            allure.append(run(allure_args, plugins=plugins))
             floor.append(run([suite, "-q"], plugins=["floor_plugin"]))
     return {
         "collect": fastest(collect, "collection_s"),
@@ -56,7 +66,7 @@ ROWS = (
     ("setup + teardown", "setup_teardown_s"),
     ("  of which cassette load", "cassette_load_s"),
     ("steps (call phase)", "call_s"),
-    ("  of which matching", "cassette_match_s"),
+    ("  of which finding answers", "cassette_match_s"),
     ("  of which allure files", "allure_write_s"),
     ("all tests (run loop)", "loop_s"),
     ("process (wall)", "wall_s"),
@@ -103,7 +113,7 @@ def report(runs: dict[str, Run]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    runs = measure(args.suite, args.repeat)
+    runs = measure(args.suite, args.repeat, args.plugins)
     problems = check(runs)
     if problems:
         print("\n".join(problems))

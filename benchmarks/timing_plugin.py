@@ -7,7 +7,8 @@ file named by `TALKQA_BENCH_OUT`:
 - `loop_s`: running every test (`pytest_runtestloop`)
 - `tests`, `outcomes`: how many tests ran and how they ended
 - `setup_s`, `call_s`, `teardown_s`: the phases' durations summed over the tests, and
-  `setup_max_s`, ...: the longest of each
+  `setup_max_s`, ...: the longest of each; `passed_tests_s`, `failed_tests_s`, ...: the
+  tests' durations (all phases) summed by outcome
 - `cassette_load_s`: vcrpy loading cassettes (`Cassette._load`: read, parse, hooks)
 - `cassette_match_s`: vcrpy finding a recorded answer for each request
 - `cassette_save_s`: vcrpy writing cassettes (record runs)
@@ -20,15 +21,17 @@ import functools
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 OUT = "TALKQA_BENCH_OUT"
-_totals: Counter[str] = Counter()
+_totals: dict[str, float] = defaultdict(float)
 _outcomes: Counter[str] = Counter()
+_spent: dict[str, float] = defaultdict(float)  # nodeid -> its phases so far
+_verdicts: dict[str, str] = {}
 
 
 def timed(owner: Any, name: str, key: str) -> None:
@@ -108,8 +111,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _totals[f"{report.when}_s"] += report.duration
     _totals[f"{report.when}_max_s"] = max(_totals[f"{report.when}_max_s"], report.duration)
+    _spent[report.nodeid] += report.duration
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _outcomes[report.outcome] += 1
+        _verdicts[report.nodeid] = report.outcome
+    if report.when == "teardown":
+        verdict = _verdicts.pop(report.nodeid, "error")
+        _totals[f"{verdict}_tests_s"] += _spent.pop(report.nodeid)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
