@@ -183,10 +183,7 @@ def _row_holds(
     spec, direction = harness.pair(origin.named, destination.named)
     source, target = (origin, destination) if direction == "forward" else (destination, origin)
     paths = (path, other_path) if direction == "forward" else (other_path, path)
-    row = next(
-        (r for r in spec.properties if (r.source, r.target) == paths),
-        Row(*paths, normalise_type(data_type), data_type),
-    )
+    row = _row(spec, paths) or Row(*paths, normalise_type(data_type), data_type)
     compared = check(
         row,
         source.fields,
@@ -200,6 +197,11 @@ def _row_holds(
     if isinstance(compared.outcome, Mismatch):
         raise SyncDefect(f"{compared.outcome}", [compared])
     return compared.outcome if isinstance(compared.outcome, Skipped) else compared
+
+
+def _row(spec: SectionSpec, paths: tuple[str, str]) -> Row | None:
+    """The section's property row joining (source path, target path), if it has one."""
+    return next((r for r in spec.properties if (r.source, r.target) == paths), None)
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ def change_both(
     first, second = harness.record(text), harness.record(other_text)
     spec, direction = harness.pair(first.named, second.named)
     paths = (path, other_path) if direction == "forward" else (other_path, path)
-    row = next((r for r in spec.properties if (r.source, r.target) == paths), None)
+    row = _row(spec, paths)
     if row is None:
         raise ScenarioError(f"no property row {paths[0]} -> {paths[1]} in {spec.heading}")
     harness.update(first, {path: harness.new_value(first, path, row.data_type)})
