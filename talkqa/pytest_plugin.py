@@ -237,8 +237,9 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
 
     Yields its description (URLs and credentials), the same JSON `talkqa sandbox`
     prints; everything else reaches it over HTTP. Faults come from `--talkqa-fault`.
-    Zoho's token-grant limit is lifted: each scenario logs in anew, so that its cassette
-    holds its whole exchange.
+    Zoho's token-grant limit is lifted (each scenario logs in anew, so that its cassette
+    holds its whole exchange), and so is webCRM's request rate (a whole suite would wait
+    out its minute); the connectors' handling of both is tested on their own.
     """
     # Imported here: the sandbox is environment set-up, not part of the harness.
     from talkqa.sandbox.app import Sandbox, SandboxError
@@ -247,7 +248,10 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
     try:
         faults = FaultSet.parse(pytestconfig.getoption("talkqa_fault"))
         sandbox = Sandbox(
-            features_dir=_features(pytestconfig), faults=faults, zoho_token_grants=None
+            features_dir=_features(pytestconfig),
+            faults=faults,
+            zoho_token_grants=None,
+            webcrm_per_minute=None,
         )
     except (ValueError, SandboxError) as err:
         raise pytest.UsageError(f"talkqa sandbox: {err}") from None

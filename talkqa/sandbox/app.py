@@ -59,7 +59,7 @@ class Sandbox:
         schedule: float | None = None,
         zoho_request_budget: int | None = None,
         zoho_token_grants: int | None = 10,
-        webcrm_per_minute: int = 250,
+        webcrm_per_minute: int | None = 250,
         ports: Ports = Ports(),
         clock: Clock | None = None,
     ) -> None:

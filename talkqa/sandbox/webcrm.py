@@ -101,7 +101,7 @@ class WebcrmApi(EmulatedApi):
         credentials: WebcrmCredentials = WebcrmCredentials(),  # noqa: B008 - frozen
         *,
         token_ttl: float = 3600.0,
-        requests_per_minute: int = 250,
+        requests_per_minute: int | None = 250,
     ) -> None:
         self.clock = clock
         self.credentials = credentials
@@ -177,7 +177,10 @@ class WebcrmApi(EmulatedApi):
             self._count(grant[0], now)
 
     def _count(self, auth_code: str, now: datetime) -> None:
-        """Admit one request into the sliding window of `auth_code`, or refuse it (429)."""
+        """Admit one request into the sliding window of `auth_code`, or refuse it (429);
+        a limit of None admits every request."""
+        if self.requests_per_minute is None:
+            return
         recent = self._recent.setdefault(auth_code, deque())
         while recent and recent[0] <= now - WINDOW:
             recent.popleft()

@@ -500,3 +500,14 @@ def test_retry_after_is_at_least_one_second(clock: ManualClock) -> None:
         assert throttled.json()["RetryAfterSeconds"] == 1
     finally:
         served.close()
+
+
+def test_no_limit_admits_every_request(clock: ManualClock) -> None:
+    """What the suite's sandbox runs with: a whole live run never waits out a minute."""
+    served = Served(WebcrmApi(clock, requests_per_minute=None))
+    try:
+        client = Client(served.url)
+        statuses = {client.call("GET", "/Products").status_code for _ in range(300)}
+        assert statuses == {200}
+    finally:
+        served.close()
