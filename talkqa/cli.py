@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from talkqa import prove
+from talkqa import flakes, prove
 from talkqa.checklist import Checklist, ChecklistError, parse_file
 from talkqa.checklist.drift import check
 from talkqa.checklist.importer import import_checklist
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_command.add_parser(sub)
     report_command.add_parser(sub)
     prove.add_parser(sub)
+    flakes.add_parser(sub)
     return parser
 
 

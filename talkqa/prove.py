@@ -107,39 +107,32 @@ def _required(spec: SectionSpec, row: Mapping) -> bool:
     return False
 
 
-def run_section(
-    root: Path, features: str, injection: Injection | None, section: str
-) -> dict[tuple[str, str, tuple[str, ...]], ScenarioResult]:
+Results = dict[tuple[str, str, tuple[str, ...]], ScenarioResult]
+
+
+def run_suite(root: Path, options: list[str], what: str) -> Results:
+    """One `pytest steps` process with these options and its own Allure results folder,
+    read back; `what` names the run when it cannot be judged (ProveError)."""
     with tempfile.TemporaryDirectory() as results:
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "steps",
-            "-q",
-            "-p",
-            "no:randomly",
-            "--disable-recording",
-            "--talkqa-features",
-            features,
-            "--talkqa-section",
-            section,
-            "--alluredir",
-            results,
-        ]
-        if injection is not None:
-            command += ["--talkqa-fault", injection.option]
+        command = [sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:randomly"]
+        command += [*options, "--alluredir", results]
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
         if done.returncode not in (0, 1):
             raise ProveError(
-                f"the run of {section} ({injection.option if injection else 'no fault'}) "
-                f"stopped with exit {done.returncode}:\n"
+                f"the run of {what} stopped with exit {done.returncode}:\n"
                 + (done.stdout[-1500:] + done.stderr[-1500:]).strip()
             )
         try:
             return read_results(Path(results))
         except ResultsError as err:
-            raise ProveError(f"the run of {section} left no results: {err}") from None
+            raise ProveError(f"the run of {what} left no results: {err}") from None
+
+
+def run_section(root: Path, features: str, injection: Injection | None, section: str) -> Results:
+    options = ["--disable-recording", "--talkqa-features", features, "--talkqa-section", section]
+    if injection is not None:
+        options += ["--talkqa-fault", injection.option]
+    return run_suite(root, options, f"{section} ({injection.option if injection else 'no fault'})")
 
 
 def judge(injection: Injection, found: dict[Any, ScenarioResult]) -> Outcome:
