@@ -4,9 +4,10 @@ The same scenarios, with every HTTP answer served from memory and no cassette ma
 every cassette under `<rootdir>/cassettes` is read into memory once, at session start
 (not timed as part of the tests); pytest-recording stays installed but idle (the tests
 lose their `vcr` and `block_network` marks, so it opens no cassette and blocks nothing);
-and `requests`' adapter `send` answers each request with the scenario's next recorded
-answer, in recorded order. Only the method and the path are checked, so a scenario that
-asks something else fails instead of being answered wrongly.
+talkqa's replay adapter is not mounted; and `requests`' adapter `send` answers each
+request with the scenario's next recorded answer, in recorded order. Only the method
+and the path are checked, so a scenario that asks something else fails instead of being
+answered wrongly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+
+import talkqa.replay
 
 # (method, path, status, reason, headers, body) of one recorded exchange
 Answer = tuple[str, str, int, str, dict[str, str], bytes]
@@ -92,3 +95,4 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, **_: Any) -> 
 
 
 HTTPAdapter.send = _send  # type: ignore[assignment,method-assign]
+talkqa.replay.mount = lambda *_, **__: None  # type: ignore[assignment]

@@ -9,8 +9,10 @@ file named by `TALKQA_BENCH_OUT`:
 - `setup_s`, `call_s`, `teardown_s`: the phases' durations summed over the tests, and
   `setup_max_s`, ...: the longest of each; `passed_tests_s`, `failed_tests_s`, ...: the
   tests' durations (all phases) summed by outcome
-- `cassette_load_s`: vcrpy loading cassettes (`Cassette._load`: read, parse, hooks)
-- `cassette_match_s`: vcrpy finding a recorded answer for each request
+- `cassette_load_s`: loading cassettes (replay: `talkqa.replay.Cassette.load`; record:
+  vcrpy's `Cassette._load`)
+- `cassette_match_s`: finding a recorded answer for each request (replay: the adapter's
+  `send`, scrubbing and matching; record: vcrpy)
 - `cassette_save_s`: vcrpy writing cassettes (record runs)
 - `allure_write_s`: allure-pytest writing result files (only with `--alluredir`)
 """
@@ -74,12 +76,18 @@ _instrument_allure()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Time vcrpy's cassette work. Not at import: pytest-recording must first register
-    `vcr.matchers` for assertion rewriting, as in a run without this plugin."""
+    """Time the cassette work (talkqa's replay, vcrpy's record). Not at import:
+    pytest-recording must first register `vcr.matchers` for assertion rewriting, as in
+    a run without this plugin."""
     try:
         from vcr.cassette import Cassette
     except ImportError:
         return
+    from talkqa.replay import Cassette as ReplayCassette
+    from talkqa.replay import ReplayAdapter
+
+    timed(ReplayCassette, "load", "cassette_load_s")
+    timed(ReplayAdapter, "send", "cassette_match_s")
     timed(Cassette, "_load", "cassette_load_s")
     timed(Cassette, "_save", "cassette_save_s")
     timed(Cassette, "can_play_response_for", "cassette_match_s")

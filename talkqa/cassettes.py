@@ -8,12 +8,12 @@ library has for us:
   (headers, form fields, token answers, the Sesam JWT, and any known secret value
   anywhere), and rewrites each system's real base URL (a free loopback port, a live
   tenant) to a fixed placeholder, so that cassettes do not depend on where they were
-  recorded. vcrpy applies `before_record_request` to a request about to be replayed as
-  well, so scrubbed and placeholder values match on both sides.
+  recorded. A request about to be replayed is scrubbed as well (`talkqa.replay` does as
+  vcrpy does), so scrubbed and placeholder values match on both sides.
 - `MATCHERS`: route, query and body matchers that mask run markers
   (`talkqa.data.MARKER_PATTERN`, one per live run), so a replay reproduces a recorded
-  request exactly but for its marker. vcrpy matches every request against every recorded
-  one with every matcher, so they work from facts computed once per request (`_facts`).
+  request exactly but for its marker. They work from facts computed once per request
+  (`request_facts`), which the replay adapter also indexes recorded requests by.
 - `replay_description()`: the environment a replay runs against: the placeholders, and
   credentials that are never sent anywhere.
 - `cassette_name()`: a file name from a scenario's rendered name.
@@ -264,10 +264,11 @@ def _masked(request: Request) -> Request:
 
 
 @dataclass(frozen=True)
-class _Facts:
+class RequestFacts:
     """What the matchers compare of a request, run markers masked. vcrpy matches each
     request against every recorded one, matcher by matcher: these are worked out once
-    per request, not once per pair (`_facts`)."""
+    per request, not once per pair (`request_facts`); the replay adapter indexes
+    recorded requests by them (`talkqa.replay`)."""
 
     uri: str  # the request's uri and body when they were worked out
     body: bytes | None
@@ -281,9 +282,9 @@ class _Facts:
 _FACTS = "_talkqa_facts"
 
 
-def _facts(request: Request) -> _Facts | None:
+def request_facts(request: Request) -> RequestFacts | None:
     """The request's facts, kept on it; None for a body that is a file or a stream."""
-    known: _Facts | None = request.__dict__.get(_FACTS)
+    known: RequestFacts | None = request.__dict__.get(_FACTS)
     if known is not None and known.uri is request.uri and known.body is request.body:
         return known
     body = request.body
@@ -292,9 +293,14 @@ def _facts(request: Request) -> _Facts | None:
     masked = _masked(request)
     url = (masked.scheme, masked.host, masked.port, masked.path or "/", *masked.query)
     kind, data = _body_data(masked.body, masked.headers)
-    facts = _Facts(request.uri, body, masked.uri, url, masked.body, kind, data)
+    facts = RequestFacts(request.uri, body, masked.uri, url, masked.body, kind, data)
     request.__dict__[_FACTS] = facts
     return facts
+
+
+def masked_body(request: Request) -> Any:
+    """The request's body with its run markers masked."""
+    return _masked(request).body
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str:
@@ -321,7 +327,7 @@ def _body_data(raw: bytes | None, headers: Mapping[str, Any]) -> tuple[str | Non
 def url_without_markers(r1: Request, r2: Request) -> None:
     """vcrpy's scheme, host, port, path and query matchers in one (the query's parameters
     in any order), run markers masked."""
-    f1, f2 = _facts(r1), _facts(r2)
+    f1, f2 = request_facts(r1), request_facts(r2)
     if f1 is None or f2 is None:
         for matcher in (vcr_matchers.scheme, vcr_matchers.host, vcr_matchers.port):
             matcher(r1, r2)
@@ -340,7 +346,7 @@ def body_without_markers(r1: Request, r2: Request) -> None:
     """vcrpy's body matcher (JSON and forms compared as data), run markers masked. The
     difference is spelt out (vcrpy's diff) only between requests otherwise alike: the
     recorded one a changed request is likely meant to be."""
-    f1, f2 = _facts(r1), _facts(r2)
+    f1, f2 = request_facts(r1), request_facts(r2)
     if f1 is None or f2 is None or f1.kind is None or f2.kind is None:
         vcr_matchers.body(_masked(r1), _masked(r2))
         return

@@ -24,7 +24,7 @@ from pytest_bdd.reporting import scenario_reports_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from talkqa import cassettes
+from talkqa import cassettes, replay
 from talkqa.checks import SyncDefect
 from talkqa.cleanup import Cleanup, Leftover, dataset_sides
 from talkqa.data import DataError, DataFactory, new_marker
@@ -36,6 +36,7 @@ from talkqa.environment import (
     replay_environment,
 )
 from talkqa.harness import Harness, ScenarioError
+from talkqa.replay import CassetteOutOfDate
 from talkqa.spec.compare import CompareError
 from talkqa.spec.dataflow import SectionSpec, SpecError, load_section, load_specs
 from talkqa.spec.names import UnknownName
@@ -122,7 +123,8 @@ def scenario_template(item: pytest.Item) -> ScenarioTemplate | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Scenarios get a cassette each, and no network in replay; an outline whose
+    """Scenarios record a cassette each through pytest-recording, and replay theirs with
+    the network blocked (`talkqa.replay`, mounted by `harness`); an outline whose
     examples have no rows would run once with `<placeholders>`: it is skipped."""
     replay = _mode(config) == "replay"
     _select_sections(config, items)
@@ -130,9 +132,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         template = scenario_template(item)
         if template is None:
             continue
-        item.add_marker(pytest.mark.vcr)
-        if replay:
-            item.add_marker(pytest.mark.block_network)
+        item.add_marker(pytest.mark.block_network if replay else pytest.mark.vcr)
         if template.examples and all(not examples.examples for examples in template.examples):
             item.add_marker(pytest.mark.skip(reason=NOT_AUTOMATED))
 
@@ -175,8 +175,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if error is None or not report.failed or scenario_template(item) is None:
         return report
     step = _failed_step(item)
-    if isinstance(error, CannotOverwriteExistingCassetteException):
-        report.longrepr = _outdated_cassette(item, error)
+    if isinstance(error, CassetteOutOfDate):
+        report.longrepr = _outdated_cassette(item, error.asked, error.why, error.details)
+    elif isinstance(error, CannotOverwriteExistingCassetteException):  # recording
+        report.longrepr = _outdated_cassette(item, *_vcrpy_refusal(error))
     elif isinstance(error, SyncDefect):
         report.longrepr = f"sync defect{step}:\n{error}"
     elif isinstance(error, ConnectorError | SyncTimeout):
@@ -195,18 +197,23 @@ def _failed_step(item: pytest.Item) -> str:
     return f" at '{step.keyword} {step.name}' (line {step.line_number})"
 
 
-def _outdated_cassette(item: pytest.Item, error: CannotOverwriteExistingCassetteException) -> str:
+def _vcrpy_refusal(error: CannotOverwriteExistingCassetteException) -> tuple[str, str, str]:
+    """What vcrpy refused, in the replay adapter's terms (a record mode that only adds)."""
     request = getattr(error, "failed_request", None)
     asked = f"{request.method} {request.uri}" if request is not None else "a request"
     why = {
-        "cassette_not_found": "the scenario has no cassette yet",
-        "already_played": "the cassette's matching exchanges were all played already",
-    }.get(str(getattr(error, "reason", "")), "the cassette holds no exchange like it")
+        "cassette_not_found": replay.NO_CASSETTE,
+        "already_played": replay.ALL_PLAYED,
+    }.get(str(getattr(error, "reason", "")), replay.NONE_LIKE_IT)
+    return asked, why, str(error)
+
+
+def _outdated_cassette(item: pytest.Item, asked: str, why: str, details: str) -> str:
     command = f".venv/bin/pytest {shlex.quote(item.nodeid)} --record-mode=rewrite"
     return (
         f"cassette out of date for {item.nodeid}\n"
         f"  {asked}: {why}\n"
-        f"  re-record it against the sandbox: {command}\n\n{error}"
+        f"  re-record it against the sandbox: {command}\n\n{details}"
     )
 
 
@@ -368,6 +375,10 @@ def harness(
     """The scenario's harness: fresh connectors (their logins are in its cassette), its
     own data, and cleanup of what it made once it ends (record and live runs)."""
     environment = talkqa_environment
+    if environment.replay:
+        dataflow, name = _scenario_path(request.node)
+        cassette = request.config.rootpath / CASSETTES / dataflow / f"{name}.json"
+        replay.mount(talkqa_http_session, cassette, request.getfixturevalue("talkqa_scrubber"))
     systems, sesam = environment.connect(
         _no_sleep if environment.replay else None, session=talkqa_http_session
     )

@@ -428,7 +428,8 @@ def test_a_scenario_without_a_cassette_names_the_command_that_records_it(
         f"  re-record it against the sandbox: .venv/bin/pytest {node} --record-mode=rewrite\n"
     )
     assert re.search(
-        r"^Cassette: \S+/a-new-customerp-customer-gets-a-linked-webcrm-organisations\.json$",
+        r"^Cassette: \S+/a-new-customerp-customer-gets-a-linked-webcrm-organisations\.json "
+        r"\(missing\)$",
         report,
         re.MULTILINE,
     )
