@@ -3,9 +3,15 @@
 `SyncDriver.synchronize` works the way Sesam's own tests wait: start the pumps, poll them
 until none runs, and repeat rounds while a pipe has something queued (records Talk wrote
 in one pipe are input of another: ZohoCRM Account -> Customerp Customer -> webCRM
-Organisation takes rounds). Every decision follows from the API's answers, in sorted
-pipe order, so a replayed cassette sees the very requests it recorded; only the timeout
-reads the clock, and `sleep` is a no-op in replay.
+Organisation takes rounds). Which pumps a round starts follows from `GET /pipes`: a pipe
+whose source reads Sesam datasets (its config names a `dataset` or `datasets`, as
+`dataset`, `merge` and the sandbox's `talk` sources do) is started only when its
+`queues.source` / `queues.dependencies` say it has something; any other pipe reads an
+external system (or its answer does not say), and since nothing in Sesam can count what
+changed out there until it runs, the first round starts it regardless. Every decision
+follows from the API's answers, in sorted pipe order, so a replayed cassette sees the
+very requests it recorded; only the timeout reads the clock, and `sleep` is a no-op in
+replay.
 
 Finding the record Talk linked on the other side:
 - `SyncDriver.linked_id` whenever the Sesam API is at hand (the sandbox, a node you may
@@ -76,13 +82,26 @@ def _every_enabled(pipes: list[dict[str, Any]]) -> list[str]:
     return [str(p["_id"]) for p in pipes if not (p.get("runtime") or {}).get("is-disabled")]
 
 
+def fed_from_datasets(pipe: dict[str, Any]) -> bool:
+    """Whether a pipe of `GET /pipes` reads Sesam datasets: its (effective) source config
+    names a `dataset` or `datasets`. Sesam then counts its pending input in `queues`; a
+    pipe reading an external system (`rest`, `json`, `sql`, ... sources name a `system`
+    only), or one whose config the answer leaves out, gives no such count."""
+    config = pipe.get("config") or {}
+    for version in ("effective", "original"):
+        source = (config.get(version) or {}).get("source")
+        if isinstance(source, dict):
+            return bool(source.get("dataset") or source.get("datasets"))
+    return False
+
+
 class SyncDriver:
     def __init__(
         self,
         sesam: Sesam,
         *,
         timeout: float = 60.0,
-        first_wait: float = 0.02,
+        first_wait: float = 0.001,
         max_wait: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -96,10 +115,19 @@ class SyncDriver:
         self.page_size = page_size
 
     def synchronize(self) -> SyncReport:
-        """Start every selected pipe, wait until none runs, and repeat while any has
-        something queued. The back-off doubles from `first_wait` to `max_wait`; it starts
-        over when a round leaves other queues than the round before, and keeps growing
-        (also before the next round) while the same queues stay stuck."""
+        """Start the selected pipes, wait until none runs, and repeat while any has
+        something queued.
+
+        The first round starts every pipe that reads an external system, and a pipe fed
+        from datasets (`fed_from_datasets`) only when `GET /pipes` shows it something
+        queued (or shows no queues); later rounds start the pipes with something queued.
+        A round polls at once after its starts, and sleeps only after a poll that saw a
+        pipe still running. A poll that sees none running and something queued starts the
+        next round at once; one that sees nothing queued either is confirmed by one more
+        full poll, at once, unless it was itself such a confirmation. The back-off doubles
+        from `first_wait` to `max_wait`; it starts over when a round leaves other queues
+        than the round before, and while the same queues stay stuck it keeps growing and
+        is also slept before the next round."""
         began = self.monotonic()
         listing = self.sesam.pipes()
         ids = sorted(set(self.select(listing)))
@@ -107,25 +135,40 @@ class SyncDriver:
         # does); else each pump is read on its own.
         known = {str(p.get("_id")): p.get("runtime") or {} for p in listing}
         bulk = bool(ids) and all("is-running" in known.get(p, {}) for p in ids)
+        fed = {str(p.get("_id")) for p in listing if fed_from_datasets(p)}
         states: dict[str, Runtime] = {}
         rounds = runs = polls = 0
         waited, wait = 0.0, self.first_wait
+        queued: dict[str, tuple[int, int]] = {}
         stuck: dict[str, tuple[int, int]] | None = None
 
-        def pause() -> None:
-            nonlocal waited, wait
+        def on_time() -> None:
             elapsed = self.monotonic() - began
             if elapsed >= self.timeout:
                 raise SyncTimeout(self._timeout_message(ids, states, elapsed, rounds))
+
+        def pause() -> None:
+            nonlocal waited, wait
+            on_time()
             self.sleep(wait)
             waited, wait = waited + wait, min(wait * 2, self.max_wait)
 
         while True:
-            if rounds:
-                pause()
+            if not rounds:
+                starting = [
+                    p
+                    for p in ids
+                    if p not in fed or "queues" not in known.get(p, {}) or any(_queues(known[p]))
+                ]
+            else:
+                # The same queues as the round before: slow down; else go on at once.
+                if queued == stuck:
+                    pause()
+                else:
+                    on_time()
+                    stuck, wait = queued, self.first_wait
+                starting = sorted(queued)
             rounds += 1
-            # Every pipe once; then only those with something queued.
-            starting = ids if stuck is None else sorted(stuck)
             runs += sum(self.sesam.start(pipe_id) for pipe_id in starting)  # 409: False
             pending, settled = ids, False
             while True:
@@ -137,19 +180,18 @@ class SyncDriver:
                         states[pipe_id] = self.sesam.pump(pipe_id).get("runtime") or {}
                 polls += len(pending)
                 running = [p for p in pending if states[p].get("is-running")]
-                if not running and settled:
-                    break  # a full poll begun after every run was seen finished
                 if running:
                     pending, settled = running, False
                     pause()
-                else:  # a late run may have fed a pipe polled before it: poll all again
-                    pending, settled = ids, True
-            queued = {p: _queues(states[p]) for p in ids if any(_queues(states[p]))}
+                    continue
+                queued = {p: _queues(states[p]) for p in ids if any(_queues(states[p]))}
+                if queued or settled:
+                    break  # a round is due, or a poll begun after every run ended found none
+                # A late run may have fed a pipe polled before it: poll all again, at once.
+                pending, settled = ids, True
             if not queued:
                 elapsed = self.monotonic() - began
                 return SyncReport(rounds, tuple(ids), runs, polls, waited, elapsed)
-            if queued != stuck:
-                stuck, wait = queued, self.first_wait
 
     def _timeout_message(
         self, ids: list[str], states: dict[str, Runtime], elapsed: float, rounds: int

@@ -14,7 +14,13 @@ from werkzeug.wrappers import Request, Response
 
 from talkqa.sandbox.app import Sandbox
 from talkqa.sandbox.web import Served
-from talkqa.sync import SyncDriver, SyncTimeout, dataset_stem, linked_by_marker
+from talkqa.sync import (
+    SyncDriver,
+    SyncTimeout,
+    dataset_stem,
+    fed_from_datasets,
+    linked_by_marker,
+)
 from talkqa.systems import RecordApi, Sesam, connect, settings_from_description
 from talkqa.systems.errors import AuthenticationFailed, EnvironmentProblem, UsageError
 
@@ -29,12 +35,22 @@ def runtime(running: bool = False, source: int = 0, dependencies: int = 0, **mor
 
 class FakeSesam:
     """A scripted Sesam API: each poll of a pipe's pump answers the next runtime of its
-    script (the last one repeats); a start answers 409 for the pipes in `busy`. Every
-    request is logged as `METHOD path form`."""
+    script (the last one repeats); a start answers 409 for the pipes in `busy`. `GET
+    /pipes` shows the source configs in `sources`; with `bulk` it also carries every
+    runtime, as the sandbox's does: each listing is a poll of every pump. Every request is
+    logged as `METHOD path form`."""
 
-    def __init__(self, scripts: dict[str, list[Runtime]], busy: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        scripts: dict[str, list[Runtime]],
+        busy: tuple[str, ...] = (),
+        sources: dict[str, dict[str, Any]] | None = None,
+        bulk: bool = False,
+    ) -> None:
         self.scripts = {pipe: list(script) for pipe, script in scripts.items()}
         self.busy = set(busy)
+        self.sources = sources or {}
+        self.bulk = bulk
         self.disabled: set[str] = set()
         self.requests: list[str] = []
 
@@ -49,15 +65,26 @@ class FakeSesam:
         if request.path == "/api/jwt":
             return _json("header.claims.signature")
         if request.path == "/api/pipes":
-            return _json(
-                [{"_id": p, "runtime": {"is-disabled": p in self.disabled}} for p in self.scripts]
-            )
+            return _json([self.listed(p) for p in self.scripts])
         if len(parts) == 5 and parts[4] == "pump" and parts[3] in self.scripts:
             script = self.scripts[parts[3]]
             if request.method == "POST":
                 return _json({"runtime": script[0]}, 409 if parts[3] in self.busy else 200)
-            return _json({"runtime": script.pop(0) if len(script) > 1 else script[0]})
+            return _json({"runtime": self.next(parts[3])})
         return _json({"title": "Not Found", "detail": request.path}, 404)
+
+    def next(self, pipe: str) -> Runtime:
+        script = self.scripts[pipe]
+        return script.pop(0) if len(script) > 1 else script[0]
+
+    def listed(self, pipe: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"_id": pipe, "runtime": {"is-disabled": pipe in self.disabled}}
+        if self.bulk:
+            entry["runtime"] = {**self.next(pipe), **entry["runtime"]}
+        if pipe in self.sources:
+            config = {"_id": pipe, "type": "pipe", "source": self.sources[pipe]}
+            entry["config"] = {"original": config, "effective": config}
+        return entry
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -92,23 +119,86 @@ def driver_for(fake: FakeSesam, served: list[Served], **kw: Any) -> SyncDriver:
     return SyncDriver(Sesam(served[-1].url + "/api", "qa@example.com", "secret"), **kw)
 
 
-def test_it_polls_while_running_then_runs_again_while_queued_with_doubling_back_off(
+def test_it_sleeps_only_after_a_poll_that_saw_a_run_and_runs_again_at_once_when_queued(
     served: list[Served],
 ) -> None:
-    script = [runtime(running=True)] * 8 + [runtime(source=3)] * 2 + [runtime()]
+    script = [runtime(running=True)] * 4 + [runtime(source=3)]
+    script += [runtime(running=True)] * 2 + [runtime()]
     fake = FakeSesam({"p": script})
     clock = FakeClock()
     report = driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
 
-    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0, 0.02]
-    assert (report.rounds, report.pipes, report.runs, report.polls) == (2, ("p",), 2, 12)
-    assert report.waited == pytest.approx(3.28) and report.elapsed == pytest.approx(3.28)
+    # doubling from 1 ms while it runs; none before round 2 (the poll showed it idle and
+    # queued), and the back-off starts over for the new round
+    assert clock.waits == [0.001, 0.002, 0.004, 0.008, 0.001, 0.002]
+    assert (report.rounds, report.pipes, report.runs, report.polls) == (2, ("p",), 2, 9)
+    assert report.waited == pytest.approx(0.018) and report.elapsed == pytest.approx(0.018)
     start, poll = "POST /api/pipes/p/pump operation=start", "GET /api/pipes/p/pump"
     assert fake.requests == (
         ["POST /api/jwt email=qa@example.com&password=secret", "GET /api/pipes", start]
-        + [poll] * 10
-        + [start, poll, poll]
+        + [poll] * 5  # 4 running, then idle and queued: round 2 at once
+        + [start]
+        + [poll] * 4  # 2 running, idle with nothing queued, and the poll confirming it
     )
+
+
+def test_doubling_is_bounded_by_max_wait(served: list[Served]) -> None:
+    fake = FakeSesam({"p": [runtime(running=True)] * 13 + [runtime()]})
+    clock = FakeClock()
+    driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
+    assert clock.waits == [0.001 * 2**n for n in range(10)] + [1.0] * 3
+
+
+def test_round_one_starts_inbound_pipes_and_dataset_fed_pipes_only_when_queued(
+    served: list[Served],
+) -> None:
+    sources = {
+        "inbound": {"type": "rest", "system": "zohocrm", "operation": "list-accounts"},
+        "fed": {"type": "dataset", "dataset": "zohocrm-account-all"},
+        "merged": {"type": "merge", "datasets": ["zohocrm-account-all a", "crm b"]},
+        "idle": {"type": "dataset", "dataset": "customerp-customer-collect"},
+        "talk": {"type": "talk", "system": "webcrm", "dataset": "webcrm-persons-collect"},
+    }
+    scripts = {  # with `bulk`, the first runtime is what the first `GET /pipes` lists
+        "inbound": [runtime()],
+        "fed": [runtime(source=2), runtime()],
+        "merged": [runtime(dependencies=1), runtime()],
+        "idle": [runtime(), runtime(source=1), runtime()],  # the inbound run feeds it
+        "talk": [runtime()],
+        "unknown": [runtime()],  # no config in the answer: it may read a system
+    }
+    fake = FakeSesam(scripts, sources=sources, bulk=True)
+    clock = FakeClock()
+    report = driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
+
+    assert fake.requests[1:] == [
+        "GET /api/pipes",
+        "POST /api/pipes/fed/pump operation=start",
+        "POST /api/pipes/inbound/pump operation=start",
+        "POST /api/pipes/merged/pump operation=start",
+        "POST /api/pipes/unknown/pump operation=start",
+        "GET /api/pipes",  # all idle, `idle` now queued: round 2 at once
+        "POST /api/pipes/idle/pump operation=start",
+        "GET /api/pipes",  # all idle, nothing queued
+        "GET /api/pipes",  # confirmed
+    ]
+    assert (report.rounds, report.runs) == (2, 5) and clock.waits == []
+
+
+def test_a_pipe_reads_datasets_when_its_source_config_names_them() -> None:
+    def pipe(source: dict[str, Any], version: str = "effective") -> dict[str, Any]:
+        return {"_id": "p", "config": {version: {"source": source}}}
+
+    assert fed_from_datasets(pipe({"type": "dataset", "dataset": "a"}))
+    assert fed_from_datasets(pipe({"type": "union_datasets", "datasets": ["a", "b"]}))
+    assert fed_from_datasets(pipe({"type": "dataset", "dataset": "a"}, "original"))
+    # the sandbox's Talk pipes read the collect dataset that mirrors their system
+    assert fed_from_datasets(
+        pipe({"type": "talk", "system": "zohocrm", "dataset": "zohocrm-account-collect"})
+    )
+    assert not fed_from_datasets(pipe({"type": "rest", "system": "zohocrm"}))
+    assert not fed_from_datasets(pipe({"type": "conditional", "alternatives": {}}))
+    assert not fed_from_datasets({"_id": "p"}) and not fed_from_datasets({"_id": "p", "config": {}})
 
 
 def test_a_409_means_already_running_and_is_waited_for_like_the_others(
@@ -122,7 +212,7 @@ def test_a_409_means_already_running_and_is_waited_for_like_the_others(
     report = driver_for(fake, served, sleep=clock.sleep, monotonic=clock.monotonic).synchronize()
 
     assert (report.rounds, report.pipes, report.runs) == (1, ("a", "b"), 1)
-    assert clock.waits == [0.02, 0.04]
+    assert clock.waits == [0.001, 0.002]
     assert fake.requests[2:] == [
         "POST /api/pipes/a/pump operation=start",  # 409
         "POST /api/pipes/b/pump operation=start",
@@ -153,12 +243,12 @@ def test_a_stuck_pipe_times_out_naming_it_its_queues_and_what_to_do(
         driver.synchronize()
 
     message = str(caught.value)
-    assert "within 5 s (waited 5.3 s over 1 round(s))" in message
+    assert "within 5 s (waited 5.0 s over 1 round(s))" in message
     assert "stuck: still running, queues source 5, dependencies 2" in message
     assert "'Running: 10 processed'" in message and "'HTTP 500'" in message
     assert "fine:" not in message
     assert "Check the environment" in message and "--talkqa-sync-timeout" in message
-    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64] + [1.0] * 4
+    assert clock.waits == [0.001 * 2**n for n in range(10)] + [1.0] * 4
 
 
 def test_a_queue_that_never_drains_slows_the_rounds_down_then_times_out(
@@ -169,7 +259,24 @@ def test_a_queue_that_never_drains_slows_the_rounds_down_then_times_out(
     driver = driver_for(fake, served, timeout=3, sleep=clock.sleep, monotonic=clock.monotonic)
     with pytest.raises(SyncTimeout, match=r"p: idle, queues source 0, dependencies 1"):
         driver.synchronize()
-    assert clock.waits == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0]
+    # round 2 at once (other queues than before round 1), then slower while they stay
+    assert clock.waits == [0.001 * 2**n for n in range(10)] + [1.0, 1.0]
+    starts = [r for r in fake.requests if r.startswith("POST /api/pipes/p/")]
+    assert len(starts) == 2 + 12  # rounds 1 and 2, then one after each sleep
+
+
+def test_a_stuck_dataset_fed_pipe_times_out_naming_it(served: list[Served]) -> None:
+    sources = {"in": {"type": "json", "system": "crm"}, "out": {"type": "dataset", "dataset": "a"}}
+    fake = FakeSesam(
+        {"in": [runtime()], "out": [runtime(), runtime(source=4)]}, sources=sources, bulk=True
+    )
+    clock = FakeClock()
+    driver = driver_for(fake, served, timeout=2, sleep=clock.sleep, monotonic=clock.monotonic)
+    with pytest.raises(SyncTimeout) as caught:
+        driver.synchronize()
+    message = str(caught.value)
+    assert "  out: idle, queues source 4, dependencies 0" in message and "  in:" not in message
+    assert fake.requests[2:4] == ["POST /api/pipes/in/pump operation=start", "GET /api/pipes"]
 
 
 def test_the_same_answers_give_the_same_requests_whatever_the_clock(
@@ -256,6 +363,10 @@ def test_a_zohocrm_account_reaches_customerp_then_webcrm_and_stays_linked(
     assert webcrm.get("Organisations", organisation)["OrganisationName"] == "Fjord Chain AS"
     # the other way round: the Customer was Talk's insert, its $origin names the Account
     assert driver.linked_id("customerp", "Customer", customer, "zohocrm", "Account") == account
+
+    # nothing changed since: every sandbox pipe reads a dataset, none has anything queued
+    idle = driver.synchronize()
+    assert (idle.rounds, idle.runs) == (1, 0)
 
     customerp.update("Customer", customer, {"name": "Fjord Chain Renamed AS"})
     driver.synchronize()
