@@ -3,6 +3,7 @@
 pytest_plugins = [
     "talkqa.pytest_plugin",
     "talkqa.pytest_allure",
+    "talkqa.pytest_shard",
     "steps.records",
     "steps.sync",
     "steps.properties",
