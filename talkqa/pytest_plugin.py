@@ -30,6 +30,7 @@ from talkqa.cleanup import Cleanup, Leftover, dataset_sides
 from talkqa.data import DataError, DataFactory, new_marker
 from talkqa.environment import (
     ENVIRONMENTS,
+    RECORD_SYSTEMS,
     Environment,
     live_environment,
     mode_of,
@@ -40,8 +41,10 @@ from talkqa.replay import CassetteOutOfDate
 from talkqa.spec.compare import CompareError
 from talkqa.spec.dataflow import SectionSpec, SpecError, load_section, load_specs
 from talkqa.spec.names import UnknownName
+from talkqa.spec.served import unserved_feature
 from talkqa.sync import SyncDriver, SyncTimeout
 from talkqa.systems.errors import ConnectorError
+from talkqa.systems.zohocrm import ZohoTokens
 
 ITEM_TAG = "item:"
 NOT_AUTOMATED = (
@@ -125,15 +128,23 @@ def scenario_template(item: pytest.Item) -> ScenarioTemplate | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Scenarios record a cassette each through pytest-recording, and replay theirs with
     the network blocked (`talkqa.replay`, mounted by `harness`); an outline whose
-    examples have no rows would run once with `<placeholders>`: it is skipped."""
+    examples have no rows would run once with `<placeholders>`: it is skipped, and so is
+    a section talkqa cannot serve (`talkqa.spec.served`: a system or entity it lacks)."""
     replay = _mode(config) == "replay"
     _select_sections(config, items)
+    unserved: dict[str, str | None] = {}  # by feature file
     for item in items:
         template = scenario_template(item)
         if template is None:
             continue
         item.add_marker(pytest.mark.block_network if replay else pytest.mark.vcr)
-        if template.examples and all(not examples.examples for examples in template.examples):
+        feature = template.feature
+        if feature.filename not in unserved:
+            unserved[feature.filename] = unserved_feature(feature.description, RECORD_SYSTEMS)
+        reason = unserved[feature.filename]
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+        elif template.examples and all(not examples.examples for examples in template.examples):
             item.add_marker(pytest.mark.skip(reason=NOT_AUTOMATED))
 
 
@@ -244,9 +255,9 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
 
     Yields its description (URLs and credentials), the same JSON `talkqa sandbox`
     prints; everything else reaches it over HTTP. Faults come from `--talkqa-fault`.
-    Zoho's token-grant limit is lifted (each scenario logs in anew, so that its cassette
-    holds its whole exchange), and so is webCRM's request rate (a whole suite would wait
-    out its minute); the connectors' handling of both is tested on their own.
+    Zoho's token-grant limit is on, as on a real tenant (the run shares one access token,
+    `talkqa_zoho_tokens`); webCRM's request rate is lifted (a whole suite would wait out
+    its minute): the connector's handling of it is tested on its own.
     """
     # Imported here: the sandbox is environment set-up, not part of the harness.
     from talkqa.sandbox.app import Sandbox, SandboxError
@@ -257,7 +268,6 @@ def talkqa_sandbox(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
         sandbox = Sandbox(
             features_dir=_features(pytestconfig),
             faults=faults,
-            zoho_token_grants=None,
             webcrm_per_minute=None,
         )
     except (ValueError, SandboxError) as err:
@@ -291,6 +301,14 @@ def _environment(request: pytest.FixtureRequest) -> Environment:
 
 
 ENVIRONMENT_KEY = pytest.StashKey[Environment]()
+
+
+@pytest.fixture(scope="session")
+def talkqa_zoho_tokens(talkqa_environment: Environment) -> ZohoTokens:
+    """The run's Zoho grant cache: one access token for every scenario's Zoho connector
+    (Zoho grants at most 10 per refresh token per 10 minutes), renewed on a 401 or before
+    it expires; a placeholder in replay, where nothing logs in."""
+    return talkqa_environment.zoho_tokens()
 
 
 @pytest.fixture(scope="session")
@@ -371,16 +389,20 @@ def harness(
     talkqa_marker: str,
     section: SectionSpec | None,
     talkqa_http_session: requests.Session,
+    talkqa_zoho_tokens: ZohoTokens,
 ) -> Iterator[Harness]:
-    """The scenario's harness: fresh connectors (their logins are in its cassette), its
-    own data, and cleanup of what it made once it ends (record and live runs)."""
+    """The scenario's harness: fresh connectors (their logins are in its cassette, but
+    for Zoho's: the run's token), its own data, and cleanup of what it made once it ends
+    (record and live runs)."""
     environment = talkqa_environment
     if environment.replay:
         dataflow, name = _scenario_path(request.node)
         cassette = request.config.rootpath / CASSETTES / dataflow / f"{name}.json"
         replay.mount(talkqa_http_session, cassette, request.getfixturevalue("talkqa_scrubber"))
     systems, sesam = environment.connect(
-        _no_sleep if environment.replay else None, session=talkqa_http_session
+        _no_sleep if environment.replay else None,
+        session=talkqa_http_session,
+        zoho_tokens=talkqa_zoho_tokens,
     )
     driver = SyncDriver(sesam, timeout=request.config.getoption("talkqa_sync_timeout"))
     if environment.replay:

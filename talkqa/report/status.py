@@ -23,10 +23,11 @@ from talkqa.checklist.gherkin import (
     scenarios,
 )
 from talkqa.checklist.importer import feature_paths
-from talkqa.checklist.model import Checklist, DocumentError, Section
+from talkqa.checklist.model import Checklist, DocumentError, Section, SystemEntity
 from talkqa.checklist.parser import parse_file
 from talkqa.report.labels import ROW_PARAMETERS, anchor
 from talkqa.report.results import ScenarioResult
+from talkqa.spec.served import unserved
 
 CHECKLIST, QA = "checklist", "added by QA"
 PASSED, FAILED, NOT_RUN, NOT_AUTOMATED, SKIPPED = (
@@ -166,7 +167,8 @@ def _section(section: Section, path: Path, results: Results) -> SectionStatus:
     feature = read_feature(path)
     planned = set(scenarios(section))
     rows = {(s, t) for s, t, _ in property_rows(section)} | set(merge_rows(section))
-    status.items = [_item(key, s, planned, rows, results) for s in feature.scenarios]
+    why = _unserved(feature)
+    status.items = [_item(key, s, planned, rows, results, why) for s in feature.scenarios]
     return status
 
 
@@ -174,8 +176,19 @@ def _qa_section(path: Path, results: Results) -> SectionStatus:
     feature: Feature = read_feature(path)
     key = f"{path.parent.name}/{path.stem}"
     status = SectionStatus(feature.name, key, feature.value("Statement") or "", str(path), QA)
-    status.items = [_item(key, s, set(), set(), results) for s in feature.scenarios]
+    why = _unserved(feature)
+    status.items = [_item(key, s, set(), set(), results, why) for s in feature.scenarios]
     return status
+
+
+def _unserved(feature: Feature) -> str:
+    """Why the feature's scenarios were skipped at collection ("not served: ..."), or "".
+    allure-pytest-bdd writes no result for a scenario skipped before it starts."""
+    sides = [
+        SystemEntity(feature.value(f"{side} system") or "", feature.value(f"{side} entity") or "")
+        for side in ("Source", "Target")
+    ]
+    return unserved(sides) or ""
 
 
 def _item(
@@ -184,6 +197,7 @@ def _item(
     planned: set[str],
     checklist_rows: set[tuple[str, str]],
     results: Results,
+    unserved: str = "",
 ) -> ItemStatus:
     origin = CHECKLIST if set(scenario.items) & planned else QA
     tag = scenario.items[0] if scenario.items else ""
@@ -192,7 +206,8 @@ def _item(
         e for e in scenario.examples if e.name.strip() in (PROPERTIES_EXAMPLES, MERGE_EXAMPLES)
     ]
     if not scenario.examples:
-        item.checks.append(_check(scenario.name, origin, results.get((key, scenario.name, ()))))
+        found = results.get((key, scenario.name, ()))
+        item.checks.append(_check(scenario.name, origin, found, unserved=unserved))
         return item
     item.rows = True
     for table in tables or scenario.examples:
@@ -200,8 +215,10 @@ def _item(
             cells = table.project(row, ROW_PARAMETERS).cells
             row_origin = CHECKLIST if origin == CHECKLIST and cells[:2] in checklist_rows else QA
             found = results.get((key, scenario.name, cells))
-            item.checks.append(_check(_row_label(cells), row_origin, found, cells))
-    if not item.checks:
+            item.checks.append(_check(_row_label(cells), row_origin, found, cells, unserved))
+    if not item.checks and unserved:  # as at collection: not served comes first
+        item.checks.append(Check(scenario.name, origin, SKIPPED, unserved))
+    elif not item.checks:
         reason = "the checklist lists no rows for this item; add them to the Examples table"
         item.checks.append(Check(scenario.name, origin, NOT_AUTOMATED, reason))
     return item
@@ -213,10 +230,14 @@ def _row_label(cells: tuple[str, ...]) -> str:
 
 
 def _check(
-    label: str, origin: str, result: ScenarioResult | None, row: tuple[str, ...] = ()
+    label: str,
+    origin: str,
+    result: ScenarioResult | None,
+    row: tuple[str, ...] = (),
+    unserved: str = "",
 ) -> Check:
     if result is None:
-        return Check(label, origin, NOT_RUN, "", row)
+        return Check(label, origin, SKIPPED if unserved else NOT_RUN, unserved, row)
     if result.status == "passed":
         return Check(label, origin, PASSED, "", row)
     if result.status not in ("failed", "broken", "skipped"):  # "unknown": interrupted

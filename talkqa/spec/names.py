@@ -89,9 +89,51 @@ def _unknown_words(words: str, parts: list[str], section: SectionSpec | None) ->
 
 
 def _suggestion(wanted: str, known: Iterable[str], form: str = "; did you mean {!r}?") -> str:
-    """`form` filled with the nearest known name, when one is near; else nothing."""
-    found = get_close_matches(wanted, list(known), n=1, cutoff=0.6)
-    return form.format(found[0]) if found else ""
+    """`form` filled with the known name `wanted` misspells, else the nearest known name
+    when one is near; else nothing."""
+    names = list(known)
+    found = typo_of(wanted, names) or next(iter(get_close_matches(wanted, names, 1, 0.6)), None)
+    return form.format(found) if found else ""
+
+
+def typo_of(wanted: str, known: Iterable[str]) -> str | None:
+    """The known name `wanted` misspells: one letter added, dropped or changed, or two
+    swapped (case and spaces aside). None when no known name is that near: `wanted` is
+    another name ("Custom CRM" is no typo of "Customerp", nor "Project" of "Product")."""
+    word = _plain(wanted)
+    for name in known:
+        if _within_one_edit(word, _plain(name)):
+            return name
+    return None
+
+
+def _plain(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of neighbours apart."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    head = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if head is None:
+        return True  # equal, or one is the other plus a letter at the end
+    if len(a) == len(b):
+        rest_a, rest_b = a[head + 1 :], b[head + 1 :]
+        swapped = a[head + 2 :] == b[head + 2 :] and a[head : head + 2] == b[head : head + 2][::-1]
+        return rest_a == rest_b or swapped
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[head + 1 :] == shorter[head:]
+
+
+def system_typo(name: str) -> str | None:
+    """The catalogue's system title `name` misspells, as `typo_of` sees it."""
+    return typo_of(name, [s.title for s in load_catalogue().systems.values()])
+
+
+def entity_typo(system: System, name: str) -> str | None:
+    """The entity of `system` that `name` misspells, as `typo_of` sees it."""
+    return typo_of(name, list(system.entities))
 
 
 def _known_entities(system: System, wanted: str) -> str:

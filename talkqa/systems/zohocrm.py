@@ -3,11 +3,16 @@
 Zoho answers a refused grant with status 200 and an `error` key, reads of nothing with
 204, and writes with one envelope per record in `data` (a failed record carries its
 `code` and `details.api_name`), so each of those is checked here, not by status alone.
+
+Zoho grants at most 10 access tokens per refresh token per 10 minutes, so connectors that
+should not each log in (a suite's scenarios) share one `ZohoTokens`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -33,12 +38,75 @@ GRANT_ERRORS = {
 MAX_FIELDS = 50  # Zoho's limit on a list's `fields`
 Rows = list[dict[str, Any]]
 Cursor = tuple[int, str | None]  # a page number, and Zoho's page token once it gives one
+# A token grant's answer: the access token, the API's base URL, seconds it lives (if said).
+Granted = tuple[str, str, float | None]
+# A token is renewed this long before it expires (at most a tenth of its life).
+EXPIRY_MARGIN = 60.0
+
+
+class ZohoTokens:
+    """One Zoho access token shared by every connector given it: a run's grant cache.
+
+    A connector asks for the token with a way to get a grant (`current`), and reports a
+    401 with the token that was refused (`renew`); the cache makes one grant for all of
+    them: when it has no token, when its token is about to expire (Zoho answers
+    `expires_in`), and on the first 401 for a token (the others already hold the new
+    one). Thread-safe. `given`: a token that never expires (a replay's placeholder).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.token: str | None = None
+        self.api_domain = ""
+        self.renew_at: float | None = None  # by `clock`; None: only on a 401
+        self.grants = 0  # grants made through this cache
+        self._lock = threading.Lock()
+
+    @classmethod
+    def given(cls, token: str, api_domain: str) -> ZohoTokens:
+        tokens = cls()
+        tokens.token, tokens.api_domain = token, api_domain.rstrip("/")
+        return tokens
+
+    def current(self, grant: Callable[[], Granted]) -> tuple[str, str]:
+        """The token and the API's base URL; from a new grant when there is no token yet
+        or it is about to expire."""
+        with self._lock:
+            expiring = self.renew_at is not None and self.clock() >= self.renew_at
+            if self.token is None or expiring:
+                self._take(grant())
+            assert self.token is not None
+            return self.token, self.api_domain
+
+    def renew(self, grant: Callable[[], Granted], refused: str | None) -> None:
+        """After a 401 for `refused`: a new grant, unless the cache has renewed since."""
+        with self._lock:
+            if refused is None or refused == self.token:
+                self._take(grant())
+
+    def _take(self, granted: Granted) -> None:
+        self.token, domain, lives = granted
+        self.api_domain = domain.rstrip("/")
+        self.grants += 1
+        if lives is None:
+            self.renew_at = None
+        else:
+            self.renew_at = self.clock() + lives - min(EXPIRY_MARGIN, lives / 10)
 
 
 class RefreshGrant:
-    """Access tokens from the refresh-token grant; the grant also names the API's host."""
+    """A connector's credentials: the refresh-token grant, its access token kept in a
+    `ZohoTokens` (the connector's own, or one shared by many); the grant also names the
+    API's host."""
 
-    def __init__(self, accounts: HttpClient, client_id: str, secret: str, refresh: str) -> None:
+    def __init__(
+        self,
+        accounts: HttpClient,
+        client_id: str,
+        secret: str,
+        refresh: str,
+        tokens: ZohoTokens | None = None,
+    ) -> None:
         self.accounts = accounts
         self._grant = {
             "grant_type": "refresh_token",
@@ -46,15 +114,26 @@ class RefreshGrant:
             "client_secret": secret,
             "refresh_token": refresh,
         }
-        self.token: str | None = None
-        self.api_domain = ""
+        self.tokens = tokens if tokens is not None else ZohoTokens()
+        self._sent: str | None = None  # the token this connector sent last
+
+    @property
+    def token(self) -> str | None:
+        return self.tokens.token
+
+    @property
+    def api_domain(self) -> str:
+        return self.tokens.api_domain
 
     def apply(self, headers: dict[str, str]) -> None:
-        if self.token is None:
-            self.renew()
-        headers["Authorization"] = f"Zoho-oauthtoken {self.token}"
+        self._sent, _ = self.tokens.current(self.grant)
+        headers["Authorization"] = f"Zoho-oauthtoken {self._sent}"
 
     def renew(self) -> None:
+        self.tokens.renew(self.grant, self._sent)
+
+    def grant(self) -> Granted:
+        """One refresh-token grant from the accounts server."""
         answer = self.accounts.request(
             "POST", "/oauth/v2/token", data=self._grant, expect=(200, 400)
         )
@@ -63,20 +142,22 @@ class RefreshGrant:
         if answer.status_code == 400 or refused == "Access Denied":
             hint = (
                 "Zoho grants at most 10 access tokens per refresh token in 10 minutes: "
-                "wait up to 10 minutes, and reuse one connector per run."
+                "wait up to 10 minutes, and share one ZohoTokens among a run's connectors."
             )
             args = (SYSTEM, "POST", answer.url, answer.status_code, body)
             raise RateLimited(*args, hint=hint)
         if refused:
             args = (SYSTEM, "POST", answer.url, answer.status_code, body)
             raise AuthenticationFailed(*args, hint=GRANT_ERRORS.get(str(refused), CREDENTIALS))
-        self.token = self.accounts.member(answer, body, "access_token", str)
-        self.api_domain = self.accounts.member(answer, body, "api_domain", str).rstrip("/")
+        token = self.accounts.member(answer, body, "access_token", str)
+        domain = self.accounts.member(answer, body, "api_domain", str)
+        lives = body.get("expires_in")
+        valid = isinstance(lives, int | float) and not isinstance(lives, bool) and lives > 0
+        return token, domain, float(lives) if valid else None
 
     def base(self) -> str:
-        if self.token is None:
-            self.renew()
-        return f"{self.api_domain}/crm/v8"
+        _, domain = self.tokens.current(self.grant)
+        return f"{domain}/crm/v8"
 
 
 class ZohoCrm:
@@ -92,10 +173,12 @@ class ZohoCrm:
         refresh_token: str,
         *,
         page_size: int = 200,
+        tokens: ZohoTokens | None = None,
         **http: Any,
     ) -> None:
+        """`tokens`: the access token shared with other connectors (else its own)."""
         accounts = HttpClient(accounts_url, system=SYSTEM, credentials_hint=CREDENTIALS, **http)
-        self.grant = RefreshGrant(accounts, client_id, client_secret, refresh_token)
+        self.grant = RefreshGrant(accounts, client_id, client_secret, refresh_token, tokens)
         self.http = accounts.derive("", auth=self.grant)
         self.page_size = page_size
 
