@@ -230,12 +230,15 @@ class SyncDriver:
         First the target's collect dataset: a record Talk inserted there carries the
         source's namespaced id as `$origin`. Else the source's collect dataset: when the
         source record was itself inserted by Talk, its `$origin` names the target record.
-        Of several matches (duplicates) the earliest in the dataset wins."""
+        Two records Talk linked through a merge criterion (neither inserted by Talk) list
+        each other in `$ids`. Of several matches (duplicates) the earliest in the dataset
+        wins."""
         source = dataset_stem(source_system_key, source_entity)
         target = dataset_stem(target_system_key, target_entity)
         wanted = f"~:{source}:{source_id}"
         for entity in self._entities(f"{target}-collect"):
-            if entity.get("$origin") == wanted and str(entity["_id"]).startswith(f"~:{target}:"):
+            found = entity.get("$origin") == wanted or wanted in (entity.get("$ids") or ())
+            if found and str(entity["_id"]).startswith(f"~:{target}:"):
                 return str(entity["_id"]).removeprefix(f"~:{target}:")
         for entity in self._entities(f"{source}-collect"):
             origin = str(entity.get("$origin") or "")

@@ -404,6 +404,29 @@ def test_linked_ids_are_found_across_dataset_pages(systems: dict[str, Any]) -> N
     ]
 
 
+def test_records_merged_on_a_criterion_are_found_linked_through_their_ids(
+    systems: dict[str, Any],
+) -> None:
+    """The seed features merge a Customer and an Organisation on the organisation number:
+    neither is Talk's insert, so no `$origin` names the other; their `$ids` do."""
+    driver = SyncDriver(systems["sesam"])
+    number = "987654321"
+    organisation = systems["webcrm"].create(
+        "Organisations", {"OrganisationName": "Merge AS", "OrganisationVatNumber": number}
+    )
+    customer = systems["customerp"].create(
+        "Customer", {"name": "Merge AS", "organization_number": number}
+    )
+    driver.synchronize()
+    found = driver.linked_id("customerp", "Customer", customer, "webcrm", "Organisations")
+    assert found == str(organisation)
+    assert driver.linked_id("webcrm", "Organisations", organisation, "customerp", "Customer") == (
+        str(customer)
+    )
+    origin = f"~:customerp-customer:{customer}"
+    assert driver.inserted_from([origin], ["webcrm-organisations"]) == []
+
+
 def test_without_a_sesam_api_a_marker_finds_the_record_on_the_other_side(
     systems: dict[str, Any],
 ) -> None:

@@ -61,3 +61,17 @@ Feature: Customerp to Webcrm Dataflow: Customerp Contact to Webcrm Persons
     Given a Customerp Contact linked with a Webcrm Persons
     When the Customerp Contact's "title" is emptied and the dataflow has synchronized
     Then the Webcrm Persons's "PersonTitle" still holds its value as string
+
+  # Added by QA: a person already in both systems is matched on the email address (the
+  # criterion published checklists use for contacts and persons), linked, not created a
+  # second time in Webcrm.
+  @item:merge
+  Scenario Outline: A Customerp Contact and a Webcrm Persons that match on <source> are linked, not duplicated
+    Given a Customerp Contact and a Webcrm Persons that already match on "<source>" and "<target>"
+    When the dataflow has synchronized
+    Then the Customerp Contact and the Webcrm Persons are linked
+    And no other Webcrm Persons was created for the Customerp Contact
+
+    Examples: Merge criteria
+      | source | target      |
+      | email  | PersonEmail |

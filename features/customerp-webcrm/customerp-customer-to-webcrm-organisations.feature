@@ -73,3 +73,17 @@ Feature: Customerp to Webcrm Dataflow: Customerp Customer to Webcrm Organisation
     Given a Customerp Customer linked with a Webcrm Organisations
     When the Customerp Customer's "website" is emptied and the dataflow has synchronized
     Then the Webcrm Organisations's "OrganisationWww" still holds its value as string
+
+  # Added by QA: a customer already in both systems is matched on its organisation number
+  # (Norwegian checklists merge companies on Organisasjonsnummer / organizationNumber),
+  # linked, not created a second time in Webcrm.
+  @item:merge
+  Scenario Outline: A Customerp Customer and a Webcrm Organisations that match on <source> are linked, not duplicated
+    Given a Customerp Customer and a Webcrm Organisations that already match on "<source>" and "<target>"
+    When the dataflow has synchronized
+    Then the Customerp Customer and the Webcrm Organisations are linked
+    And no other Webcrm Organisations was created for the Customerp Customer
+
+    Examples: Merge criteria
+      | source              | target                |
+      | organization_number | OrganisationVatNumber |

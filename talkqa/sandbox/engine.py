@@ -150,7 +150,9 @@ class TalkEngine:
                     "_updated": offset,
                     "_deleted": key not in records,
                 }
-                entity["$ids"] = [ns]
+                # A merged record carries the ids of those it was merged with, as Sesam's
+                # merged entities do; a record Talk inserted says so in `$origin`.
+                entity["$ids"] = [ns, *self._registry.merged_with(end.side, key)]
                 if origin := self._origins.get((end.side, key)):
                     entity["$origin"] = origin
                 if (live := records.get(key)) is not None:

@@ -153,7 +153,8 @@ class _Sync:
         if self.pipe.section.merge_criteria and not self.fault("merge-ignored"):
             match = self.merge_match(shown)
             if match is not None:
-                link = Link({self.src.side: shown.record.id, self.tgt.side: match.id})
+                ids = {self.src.side: shown.record.id, self.tgt.side: match.id}
+                link = Link(ids, merged=True)
                 self.keep(link)
                 return self.update(shown, link)
         if self.fault("no-create"):

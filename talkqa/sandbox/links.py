@@ -32,6 +32,7 @@ class Link:
     ids: dict[Side, RecordId]
     # (side, property path) -> the value that side held after the last synchronization.
     synced: dict[tuple[Side, str], Any] = field(default_factory=dict)
+    merged: bool = False  # made by a merge criterion: neither record was inserted by Talk
 
     def other(self, side: Side) -> Side:
         return next(s for s in self.ids if s != side)
@@ -71,6 +72,16 @@ class LinkRegistry:
         if key not in self._tables:
             self._tables[key] = Links(one, two)
         return self._tables[key]
+
+    def merged_with(self, side: Side, record_id: RecordId) -> list[str]:
+        """The namespaced ids of the records `record_id` of `side` was merged with."""
+        links = [t.find(side, record_id) for t in self._tables.values() if side in t.sides]
+        return [
+            namespaced(other, link.ids[other])
+            for link in links
+            if link is not None and link.merged
+            for other in [link.other(side)]
+        ]
 
     def known(self, one: Side, two: Side) -> bool:
         return frozenset((one, two)) in self._tables

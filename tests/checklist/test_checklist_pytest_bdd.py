@@ -70,17 +70,18 @@ def test_odd_property_names_collect_as_one_test_per_row_under_strict_markers(
 def test_an_outline_with_no_rows_is_skipped_as_not_automated_not_run_with_placeholders(
     pytester: pytest.Pytester,
 ) -> None:
+    # Systems talkqa serves: a section it cannot serve is skipped as such before this.
     sections = [
-        section(THING, ITEM, rows=ODD_ROWS[:1]),
-        section(("Alpha", "Other"), ("Beta", "Other")),
+        section(("ZohoCRM", "Account"), ("Customerp", "Customer"), rows=ODD_ROWS[:1]),
+        section(("ZohoCRM", "Contact"), ("Customerp", "Contact")),
     ]
-    import_into(pytester, document("Alpha", "Beta", sections))
+    import_into(pytester, document("ZohoCRM", "Customerp", sections))
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_features=CATCH_ALL_STEPS)
 
     result = pytester.runpytest("-rs", "--strict-markers", "-p", "no:cacheprovider")
 
-    # Alpha Thing: created, source-edit, target-edit and one row; Alpha Other: three and a
+    # Account: created, source-edit, target-edit and one row; Contact: three and a
     # header-only properties outline.
     result.assert_outcomes(passed=7, skipped=1)
     result.stdout.fnmatch_lines(["*SKIPPED*not automated*"])

@@ -28,11 +28,18 @@ def test_each_injected_fault_fails_the_item_that_names_it_and_nothing_cries_wolf
     )
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
-    assert "without faults: 85 passed, 0 failed" in out
+    assert "without faults: 87 passed, 0 failed" in out
     (figure,) = [line for line in out.splitlines() if line.startswith("faults detected")]
     detected, injected = (int(n) for n in figure.split(":")[1].split("/"))
     assert detected == injected >= 50, figure
-    assert "not injected: merge-ignored" in out  # no seed section has merge criteria
+    assert "not injected" not in out
+    # QA added merge criteria to two sections: a merge ignored fails their merge item
+    merges = [line.split() for line in out.splitlines() if line.startswith("merge-ignored ")]
+    assert sorted(r[1].rsplit("/", 1)[1] for r in merges) == [
+        "customerp-contact-to-webcrm-persons",
+        "customerp-customer-to-webcrm-organisations",
+    ]
+    assert all(r[2:5] == ["-", "yes", "merge:"] for r in merges), merges
     rows = [line.split() for line in out.splitlines() if line.startswith("dropped-property ")]
     assert len(rows) == 6
     account = next(r for r in rows if r[1].endswith("zohocrm-account-to-customerp-customer"))

@@ -34,7 +34,7 @@ def test_the_broken_cassette_fails_exactly_the_phone_row_and_the_report_is_built
     reported_run: Run,
 ) -> None:
     assert reported_run.pytest.returncode == 1, reported_run.pytest.stdout[-2000:]
-    assert "1 failed, 84 passed" in reported_run.pytest.stdout
+    assert "1 failed, 86 passed" in reported_run.pytest.stdout
     assert reported_run.report.returncode == 0, reported_run.report.stderr
     assert (reported_run.out / "allure-report" / "index.html").is_file()
     assert (reported_run.out / "allure-report.html").is_file()
@@ -42,7 +42,7 @@ def test_the_broken_cassette_fails_exactly_the_phone_row_and_the_report_is_built
 
 def test_every_scenario_is_labelled_dataflow_section_item(reported_run: Run) -> None:
     results = _results(reported_run)
-    assert len(results) == 85
+    assert len(results) == 87
     shown = {(_labels(r)["epic"], _labels(r)["feature"]) for r in results}
     assert shown == {(flow, s) for flow, sections in SECTIONS_SHOWN.items() for s in sections}
     for result in results:
@@ -134,8 +134,10 @@ def test_the_filled_in_checklist_shows_every_item_and_the_failed_row_with_its_re
     )
     assert (
         "Customerp to Webcrm Dataflow: 3 sections (3 passed); "
-        "41 checks: 41 passed, 0 failed, 0 not run" in markdown
+        "43 checks: 43 passed, 0 failed, 0 not run" in markdown
     )
+    merge = "**Merge criteria (records matching on one are linked, not duplicated)**"
+    assert markdown.count(f"{merge} (added by QA): passed") == 2  # QA added two criteria
     account = markdown.split("### ZohoCRM Account to Customerp Customer")[1].split("\n### ")[0]
     (row,) = [line for line in account.splitlines() if line.startswith(f"| {PHONE_ROW} |")]
     assert "| failed | sync defect at" in row and WRONG_PHONE in row

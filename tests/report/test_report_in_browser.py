@@ -111,7 +111,7 @@ def test_the_allure_report_shows_dataflows_sections_and_items_with_their_status(
     wait = WebDriverWait(browser, 30)
     wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".node[data-node-kind=group]"))
     _open_tree(browser)
-    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "a.node__leaf")) == 85)
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "a.node__leaf")) == 87)
     groups = {e.text.split("\n")[0] for e in browser.find_elements(By.CSS_SELECTOR, ".node__name")}
     for flow, sections in SECTIONS_SHOWN.items():
         assert flow in groups
@@ -127,7 +127,7 @@ def test_the_allure_report_shows_dataflows_sections_and_items_with_their_status(
         leaf for leaf in leaves if leaf.find_elements(By.CSS_SELECTOR, ".status-icon_status_passed")
     ]
     assert failed == ["Phone is synchronized with phone as string"]
-    assert len(passed) == 84
+    assert len(passed) == 86
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "allure-behaviors.png"))
     assert _requested_hosts(browser) == {"127.0.0.1"}

@@ -524,6 +524,11 @@ def test_existing_records_link_when_a_merge_criterion_matches_and_duplicate_othe
     contacts = sandbox.engine.systems["customerp"].collections["Contact"]
     assert len(contacts) == 2  # one merged, one new
     assert sandbox.linked("customerp-contact", f"~:zohocrm-contact:{matching}") == []
+    merged = {e["_id"]: e["$ids"] for e in sandbox.engine.entities("customerp-contact-collect")}
+    assert merged[f"~:customerp-contact:{existing}"] == [
+        f"~:customerp-contact:{existing}",
+        f"~:zohocrm-contact:{matching}",
+    ]  # the merged pair names each other, as Sesam's merged entities do
     assert len(sandbox.linked("customerp-contact", f"~:zohocrm-contact:{other}")) == 1
     sandbox.clock.advance(1)
     sandbox.zoho.update("Contacts", matching, Phone="555")
