@@ -6,12 +6,20 @@ every record Talk inserted from them (found through `$origin`, never through a m
 criterion, so a record that existed before is never touched), newest first, so that a
 record goes before the records it refers to. A record an API cannot delete, or that
 fails to go, is answered as a `Leftover` for the run's summary.
+
+Ctrl-C (SIGINT) while the records are being deleted is held back until they are gone,
+then delivered: an interrupted cleanup would leave every record it had not reached yet.
+A second Ctrl-C is not held back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 from talkqa.spec.dataflow import SectionSpec
 from talkqa.spec.names import side_of
@@ -79,6 +87,10 @@ class Cleanup:
         """Delete everything (see the module doc); what could not go is answered."""
         if not self.created:
             return []
+        with _interrupt_held_back():
+            return self._run()
+
+    def _run(self) -> list[Leftover]:
         records = list(self.created)
         leftovers: list[Leftover] = []
         if self.inserted_from is not None:
@@ -116,3 +128,31 @@ class Cleanup:
             return None
         except SystemApiError as err:
             return f"not deleted: {err}"
+
+
+@contextmanager
+def _interrupt_held_back() -> Iterator[None]:
+    """SIGINT held back for the block, then delivered to the handler there was before
+    (pytest's KeyboardInterrupt); a second one is not held back. Only the main thread can
+    set signal handlers: elsewhere, and where SIGINT is ignored, nothing changes."""
+    previous = signal.getsignal(signal.SIGINT)
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or previous is None  # set outside Python: it could not be put back
+        or previous == signal.SIG_IGN
+    ):
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        held.append(signum)
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)

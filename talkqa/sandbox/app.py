@@ -123,6 +123,16 @@ class Sandbox:
         """The root URL a system is served on (`http://127.0.0.1:<port>`)."""
         return self._served[system].url
 
+    def issued_tokens(self) -> dict[str, list[str]]:
+        """Every token the systems issued so far, per system (Zoho access tokens, webCRM
+        access and refresh tokens, Sesam JWTs; Customerp issues none): read-only, for
+        checking that none reached a cassette or a report."""
+        return {
+            "zohocrm": self.zohocrm.tokens.issued(),
+            "webcrm": self.webcrm.issued_tokens(),
+            "sesam": self.sesam.issued_tokens(),
+        }
+
     def description(self) -> dict[str, Any]:
         """Where each system is and how to log in: the bases clients prefix paths with."""
         creds = self.credentials.as_json()

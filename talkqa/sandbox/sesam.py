@@ -98,6 +98,7 @@ class SesamApi(EmulatedApi):
         self.jwt_ttl = jwt_ttl
         self._secret = secrets.token_bytes(32)
         self._issued = 0
+        self._tokens: list[str] = []  # every JWT issued, in order
         self._lock = threading.Lock()
         self.pumps = {pipe.id: Pump(pipe) for pipe in engine.pipes()}
         # A rescan needs the engine to forget what a pipe has seen; without that, no rescan.
@@ -162,7 +163,16 @@ class SesamApi(EmulatedApi):
         }
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         body = _b64(json.dumps(claims).encode())
-        return f"{head}.{body}.{self._sign(head, body)}"
+        token = f"{head}.{body}.{self._sign(head, body)}"
+        with self._lock:
+            self._tokens.append(token)
+        return token
+
+    def issued_tokens(self) -> list[str]:
+        """Every JWT issued so far, expired or not (read-only: what a leak check looks
+        for in cassettes and reports)."""
+        with self._lock:
+            return list(self._tokens)
 
     def _sign(self, head: str, body: str) -> str:
         return _b64(hmac.new(self._secret, f"{head}.{body}".encode(), hashlib.sha256).digest())

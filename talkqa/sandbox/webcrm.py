@@ -123,6 +123,7 @@ class WebcrmApi(EmulatedApi):
         self._access: dict[str, tuple[str, datetime]] = {}  # token -> auth code, expiry
         self._refresh: dict[str, str] = {}  # refresh token -> auth code
         self._issued = 0
+        self._tokens: list[str] = []  # every access and refresh token issued, in order
         self._recent: dict[str, deque[datetime]] = {}  # auth code -> accepted requests
         super().__init__()
 
@@ -153,6 +154,12 @@ class WebcrmApi(EmulatedApi):
         return {"Message": message, "Type": kind}
 
     # Tokens and the rate limit.
+
+    def issued_tokens(self) -> list[str]:
+        """Every access and refresh token issued so far, used or not (read-only: what a
+        leak check looks for in cassettes and reports)."""
+        with self._lock:
+            return list(self._tokens)
 
     def expire_tokens(self) -> None:
         """Make every access token issued so far expired; refresh tokens stay valid."""
@@ -220,6 +227,7 @@ class WebcrmApi(EmulatedApi):
             refresh = f"sandbox-webcrm-refresh-{self._issued:06d}"
             self._access[access] = (auth_code, expires)
             self._refresh[refresh] = auth_code
+            self._tokens += [access, refresh]
         return {
             "AccessToken": access,
             "RefreshToken": refresh,

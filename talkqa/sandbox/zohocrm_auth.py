@@ -76,6 +76,12 @@ class TokenStore:
             expiry = self._expiry.get(token)
             return expiry is not None and self.clock.now() < expiry
 
+    def issued(self) -> list[str]:
+        """Every access token granted so far, expired or not, oldest first (read-only:
+        what a leak check looks for in cassettes and reports)."""
+        with self._lock:
+            return list(self._expiry)
+
     def expire_all(self) -> None:
         with self._lock:
             now = self.clock.now()
