@@ -9,7 +9,8 @@ fails to go, is answered as a `Leftover` for the run's summary.
 
 Ctrl-C (SIGINT) while the records are being deleted is held back until they are gone,
 then delivered: an interrupted cleanup would leave every record it had not reached yet.
-A second Ctrl-C is not held back.
+A second Ctrl-C is not held back. The harness holds it back the same way between a
+create request and the record's registration here (`interrupt_held_back`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Cleanup:
         self.stems = dict(stems)
         self.inserted_from = inserted_from
         self.created: list[tuple[Side, str]] = []
+        self.leftovers: list[Leftover] = []
 
     def add(self, side: Side, record_id: str) -> None:
         if (side, record_id) not in self.created:
@@ -84,11 +86,13 @@ class Cleanup:
         return (side, record_id) if side is not None else None
 
     def run(self) -> list[Leftover]:
-        """Delete everything (see the module doc); what could not go is answered."""
+        """Delete everything (see the module doc); what could not go is answered, and
+        kept in `leftovers` (where a Ctrl-C delivered at the end leaves no answer)."""
         if not self.created:
             return []
-        with _interrupt_held_back():
-            return self._run()
+        with interrupt_held_back():
+            self.leftovers = self._run()
+        return self.leftovers
 
     def _run(self) -> list[Leftover]:
         records = list(self.created)
@@ -131,7 +135,7 @@ class Cleanup:
 
 
 @contextmanager
-def _interrupt_held_back() -> Iterator[None]:
+def interrupt_held_back() -> Iterator[None]:
     """SIGINT held back for the block, then delivered to the handler there was before
     (pytest's KeyboardInterrupt); a second one is not held back. Only the main thread can
     set signal handlers: elsewhere, and where SIGINT is ignored, nothing changes."""

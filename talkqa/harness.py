@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from talkqa.cleanup import Cleanup
+from talkqa.cleanup import Cleanup, interrupt_held_back
 from talkqa.data import DataFactory
 from talkqa.spec.catalogue import Entity, load_catalogue
 from talkqa.spec.compare import Comparison, Link, referenced_entity, values_at
@@ -137,8 +137,9 @@ class Harness:
             named.system, named.entity, references=references, won=won, fields=fields
         )
         records = self.systems[named.system]
-        record_id = records.create(named.entity, body)
-        self.cleanup.add(named.side, record_id)
+        with interrupt_held_back():  # a record made but never registered would stay behind
+            record_id = records.create(named.entity, body)
+            self.cleanup.add(named.side, record_id)
         return self._keep(self.read(Record(named, record_id)))
 
     def _references(self, named: Named, depth: int, reuse: bool) -> dict[str, str]:

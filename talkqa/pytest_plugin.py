@@ -411,8 +411,10 @@ def harness(
     data = DataFactory("/".join(_scenario_path(request.node)), talkqa_marker)
     yield Harness(systems, driver, data, talkqa_specs, cleanup, section)
     if not environment.replay:
-        leftovers = cleanup.run()
-        request.config.stash.setdefault(_LEFTOVERS, []).extend(leftovers)
+        try:
+            cleanup.run()
+        finally:  # also when a Ctrl-C held back during the cleanup is delivered
+            request.config.stash.setdefault(_LEFTOVERS, []).extend(cleanup.leftovers)
 
 
 def _no_sleep(seconds: float) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from talkqa.cleanup import Cleanup, dataset_sides
+from talkqa.cleanup import Cleanup, dataset_sides, interrupt_held_back
 from talkqa.data import DataFactory
 from talkqa.environment import Environment
 from talkqa.harness import Harness
@@ -84,3 +85,30 @@ def test_what_cannot_be_deleted_is_answered_as_left_over(environment: Environmen
     assert [str(x) for x in leftovers] == [
         f"customerp Customer {record.id}: the API cannot delete it; remove it by hand"
     ]
+
+
+def test_a_ctrl_c_during_a_create_interrupts_once_the_record_is_registered_for_cleanup(
+    environment: Environment,
+) -> None:
+    harness = harness_for(environment)
+    customerp = harness.systems["customerp"]
+    create = customerp.create
+
+    def interrupted_create(entity: str, body: dict[str, Any]) -> str:
+        record_id = create(entity, body)
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C while the answer is on its way
+        return record_id
+
+    customerp.create = interrupted_create  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        harness.create("Customerp Product")
+    assert len(harness.cleanup.created) == 1  # registered before the interrupt landed
+    assert not harness.cleanup.run()
+    assert list(customerp.list("Product")) == []
+
+
+def test_a_second_ctrl_c_is_not_held_back() -> None:
+    with pytest.raises(KeyboardInterrupt), interrupt_held_back():
+        signal.raise_signal(signal.SIGINT)  # held back
+        signal.raise_signal(signal.SIGINT)  # delivered at once
+        pytest.fail("the second Ctrl-C was held back too")
