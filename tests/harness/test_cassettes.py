@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from talkqa.cassettes import (
     Scrubber,
     body_without_markers,
     cassette_name,
+    literals_pattern,
     query_without_markers,
     replay_description,
 )
@@ -156,3 +158,28 @@ def test_cassette_names_come_from_the_rendered_scenario_name() -> None:
         "account-name-id-is-synchronized-with-customer-id-as-string"
     )
     assert cassette_name("Properties travel", ["Phone", "phone"]) == "properties-travel-phone-phone"
+
+
+def test_the_pattern_of_learnt_secrets_finds_each_and_nothing_else() -> None:
+    words = ["abcdef", "abc", "abx", "q.z*", "sandbox-webcrm-refresh-000001"]
+    found = re.compile(literals_pattern(words), re.IGNORECASE)
+    text = "abcdefg abcz ABX ab q.z* qaz sandbox-webcrm-refresh-000001 sandbox-webcrm-refresh-0"
+    assert [m.group(0) for m in found.finditer(text)] == [
+        "abcdef",
+        "abc",
+        "ABX",
+        "q.z*",
+        "sandbox-webcrm-refresh-000001",
+    ]
+
+
+def test_a_scrubber_that_learnt_hundreds_of_tokens_still_replaces_each() -> None:
+    scrubber = Scrubber(DESCRIPTION)
+    tokens = [f"webcrm-access-{i:04d}-{i * 7919:08x}" for i in range(300)]
+    for token in tokens:
+        scrubber.learn(token)
+    text = json.dumps({"seen": [tokens[0], tokens[150], tokens[299]], "other": "webcrm-access-"})
+    assert json.loads(scrubber.text(text)) == {
+        "seen": [REDACTED, REDACTED, REDACTED],
+        "other": "webcrm-access-",
+    }
