@@ -75,9 +75,10 @@ def canary_secrets() -> dict[str, str]:
 
 @contextmanager
 def sandbox(features: Path, credentials: Credentials = CANARY) -> Iterator[Sandbox]:
-    """The sandbox as the `talkqa_sandbox` fixture starts it: Zoho's token-grant limit
-    and webCRM's request rate lifted (every scenario logs in anew; a whole suite would
-    wait out webCRM's minute)."""
+    """A sandbox for several suite runs in a row: webCRM's request rate lifted, as the
+    `talkqa_sandbox` fixture lifts it (a whole suite would wait out its minute), and
+    Zoho's token-grant limit too, unlike the fixture: each run takes one grant, and the
+    test's own connectors (seeding, snapshots) more, beyond 10 in 10 minutes."""
     with Sandbox(
         features_dir=features,
         credentials=credentials,
